@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: Apache-2.0
+# Finds every external library from the system (or the sysroot), never from the network.
+# Each dependency becomes one INTERFACE target named ion::<lib>, so the rest of the build
+# does not care whether it came from a CMake config, pkg-config or a bare find_library.
+find_package(PkgConfig REQUIRED)
+
+# ion_pkg(<name> <module>...): ion::<name> from pkg-config; honours ION_AGENT_STATIC.
+function(ion_pkg name)
+  pkg_check_modules(ION_PC_${name} REQUIRED ${ARGN})
+  add_library(ion::${name} INTERFACE IMPORTED GLOBAL)
+  if(ION_AGENT_STATIC)
+    set(_libs ${ION_PC_${name}_STATIC_LDFLAGS})
+    set(_inc ${ION_PC_${name}_STATIC_INCLUDE_DIRS})
+    set(_cflags ${ION_PC_${name}_STATIC_CFLAGS_OTHER})
+  else()
+    set(_libs ${ION_PC_${name}_LDFLAGS})
+    set(_inc ${ION_PC_${name}_INCLUDE_DIRS})
+    set(_cflags ${ION_PC_${name}_CFLAGS_OTHER})
+  endif()
+  set_target_properties(ion::${name} PROPERTIES
+    INTERFACE_LINK_LIBRARIES "${_libs}"
+    INTERFACE_INCLUDE_DIRECTORIES "${_inc}"
+    INTERFACE_COMPILE_OPTIONS "${_cflags}")
+  set(ION_PC_${name}_VERSION "${ION_PC_${name}_VERSION}" PARENT_SCOPE)
+endfunction()
+
+ion_pkg(curl libcurl)
+ion_pkg(cjson libcjson)
+ion_pkg(sqlite3 sqlite3)
+ion_pkg(gpiod libgpiod)
+
+# Mbed TLS: 3.x ships a CMake config (and .pc files); Debian's 2.28 ships neither.
+add_library(ion::mbedtls INTERFACE IMPORTED GLOBAL)
+find_package(MbedTLS CONFIG QUIET)
+if(MbedTLS_FOUND)
+  set_target_properties(ion::mbedtls PROPERTIES
+    INTERFACE_LINK_LIBRARIES "MbedTLS::mbedtls;MbedTLS::mbedx509;MbedTLS::mbedcrypto")
+  set(ION_MBEDTLS_HOW "CMake config ${MbedTLS_VERSION}")
+else()
+  find_path(MBEDTLS_INCLUDE_DIR mbedtls/version.h REQUIRED)
+  find_library(MBEDTLS_LIB mbedtls REQUIRED)
+  find_library(MBEDX509_LIB mbedx509 REQUIRED)
+  find_library(MBEDCRYPTO_LIB mbedcrypto REQUIRED)
+  set_target_properties(ion::mbedtls PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${MBEDTLS_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES "${MBEDTLS_LIB};${MBEDX509_LIB};${MBEDCRYPTO_LIB}")
+  foreach(_h build_info.h version.h)
+    if(NOT _mb_ver AND EXISTS "${MBEDTLS_INCLUDE_DIR}/mbedtls/${_h}")
+      file(STRINGS "${MBEDTLS_INCLUDE_DIR}/mbedtls/${_h}" _mb_ver REGEX "define MBEDTLS_VERSION_STRING ")
+    endif()
+  endforeach()
+  string(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" _mb_ver "${_mb_ver}")
+  set(ION_MBEDTLS_HOW "find_library, ${_mb_ver}")
+endif()
+message(STATUS "Mbed TLS: ${ION_MBEDTLS_HOW}")
+
+# libgpiod generation: the v1 (1.6) and v2 APIs are incompatible; one backend is compiled.
+if(ION_AGENT_GPIOD STREQUAL "auto")
+  if(ION_PC_gpiod_VERSION VERSION_GREATER_EQUAL 2.0)
+    set(ION_GPIOD_API v2)
+  else()
+    set(ION_GPIOD_API v1)
+  endif()
+else()
+  set(ION_GPIOD_API ${ION_AGENT_GPIOD})
+endif()
+message(STATUS "libgpiod ${ION_PC_gpiod_VERSION}: ${ION_GPIOD_API} backend")
+
+if(ION_AGENT_BUILD_TESTS)
+  # Always pkg-config: Debian 12's CppUTestConfig.cmake is broken and Debian 13's armhf one
+  # claims 8-byte pointers (TOOLCHAIN-NOTES §1).
+  pkg_check_modules(ION_PC_cpputest REQUIRED cpputest)
+  add_library(ion::cpputest INTERFACE IMPORTED GLOBAL)
+  # Link CppUTest without the -lstdc++ that cpputest.pc puts first: with static libstdc++
+  # that order defines operator new twice.
+  set_target_properties(ion::cpputest PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${ION_PC_cpputest_INCLUDE_DIRS}"
+    INTERFACE_LINK_DIRECTORIES "${ION_PC_cpputest_LIBRARY_DIRS}"
+    INTERFACE_LINK_LIBRARIES "CppUTest;CppUTestExt"
+    # CppUTest's new/delete macros break placement new and std headers; leaks are checked by
+    # LeakSanitizer in the ION_AGENT_SANITIZE build instead.
+    INTERFACE_COMPILE_DEFINITIONS "CPPUTEST_MEM_LEAK_DETECTION_DISABLED")
+endif()

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// ion-agent: command-line entry point. Dispatches to the subcommands in commands.hpp.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string_view>
+
+#include "commands.hpp"
+#include "version.hpp"
+
+namespace firmware {
+namespace {
+
+constexpr Command kCommands[] = {
+    {"version", cmd_version, "print version and library versions"},
+};
+
+void print_help(std::FILE* out) {
+  std::fprintf(out,
+               "Usage: ion-agent [--help] [--version] <command> [options]\n"
+               "\n"
+               "Reads barcode scanners and station inputs and delivers them to First Resonance ION,\n"
+               "keeping every accepted event on the board while the network is away.\n"
+               "\n"
+               "Commands:\n");
+  for (const auto& c : kCommands) {
+    std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+                 static_cast<int>(c.summary.size()), c.summary.data());
+  }
+  std::fprintf(out, "\nRun 'ion-agent <command> --help' for a command's options.\n");
+}
+
+int dispatch(int argc, char** argv) {
+  if (argc < 2) {
+    print_help(stderr);
+    return kExitUsage;
+  }
+  std::string_view first = argv[1];
+  if (first == "--help" || first == "-h" || first == "help") {
+    print_help(stdout);
+    return kExitOk;
+  }
+  if (first == "--version" || first == "-V") {
+    std::printf("ion-agent %s\n", ION_AGENT_VERSION);
+    return kExitOk;
+  }
+  for (const auto& c : kCommands) {
+    if (c.name == first) {
+      return c.run(argc - 2, argv + 2);
+    }
+  }
+  std::fprintf(stderr, "ion-agent: unknown command '%s' (see 'ion-agent --help')\n", argv[1]);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace firmware
+
+int main(int argc, char** argv) {
+  try {
+    return firmware::dispatch(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ion-agent: fatal: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "ion-agent: fatal: unknown exception\n");
+  }
+  return firmware::kExitFailure;
+}

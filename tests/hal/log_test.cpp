@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "hal/log.hpp"
+
+#include <CppUTest/TestHarness.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+std::vector<std::string> g_lines;
+void capture(hal::log::Level, std::string_view line) {
+  g_lines.emplace_back(line);
+}
+}  // namespace
+
+TEST_GROUP(Log) {
+  hal::log::Level saved{};
+  void setup() override {
+    saved = hal::log::level();
+    g_lines.clear();
+    hal::log::set_sink(capture);
+  }
+  void teardown() override {
+    hal::log::set_sink(nullptr);
+    hal::log::set_level(saved);
+  }
+};
+
+TEST(Log, PrefixesSyslogPriorityAndModule) {
+  hal::log::set_level(hal::log::Level::debug);
+  hal::log::warning("outbox", "queue 90% full");
+  LONGS_EQUAL(1, g_lines.size());
+  STRCMP_EQUAL("<4>outbox: queue 90% full\n", g_lines[0].c_str());
+}
+
+TEST(Log, DropsMessagesBelowTheLevel) {
+  hal::log::set_level(hal::log::Level::notice);
+  hal::log::info("x", "hidden");
+  hal::log::debug("x", "hidden");
+  hal::log::error("x", "shown");
+  LONGS_EQUAL(1, g_lines.size());
+  STRCMP_EQUAL("<3>x: shown\n", g_lines[0].c_str());
+}
+
+TEST(Log, NewlinesCannotForgeASecondLine) {
+  hal::log::set_level(hal::log::Level::info);
+  hal::log::info("scan", "SN-1\n<3>fake: injected");
+  LONGS_EQUAL(1, g_lines.size());
+  STRCMP_EQUAL("<6>scan: SN-1 <3>fake: injected\n", g_lines[0].c_str());
+}
+
+TEST(Log, ParsesLevelNames) {
+  hal::log::Level l{};
+  CHECK_TRUE(hal::log::parse_level("debug", l));
+  CHECK(l == hal::log::Level::debug);
+  CHECK_FALSE(hal::log::parse_level("verbose", l));
+}
