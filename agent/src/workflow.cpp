@@ -120,6 +120,13 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
     why = Signal::storage_error;
     return hal::Error(hal::Errc::internal, "invalid intent in profile");
   }
+  // Render the profile's templates first: values added below come from the context and are
+  // data, never templates themselves.
+  auto st = render_leaves(inputs.get(), look);
+  if (!st.ok()) {
+    why = Signal::bad_scan;
+    return std::move(st).error();
+  }
   // Implicit inputs from the context: the unit on the bench, the run it is in.
   if (schema->needs_unit && !has(inputs.get(), "serial")) {
     auto serial = look("unit.serial");
@@ -138,11 +145,6 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
       why = Signal::no_unit;
       return hal::Error(hal::Errc::not_found, "no run started for this unit yet");
     }
-  }
-  auto st = render_leaves(inputs.get(), look);
-  if (!st.ok()) {
-    why = Signal::bad_scan;
-    return std::move(st).error();
   }
   if (a.intent_kind == "run.ensure") {
     const cJSON* proc = cJSON_GetObjectItemCaseSensitive(inputs.get(), "procedureId");
