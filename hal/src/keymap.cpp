@@ -178,8 +178,7 @@ char32_t Keymap::compose(char32_t accent, char32_t next) {
       {U'\u00B4', U"aeiouyAEIOUY",
        U"\u00E1\u00E9\u00ED\u00F3\u00FA\u00FD\u00C1\u00C9\u00CD\u00D3\u00DA\u00DD"},
       {U'`', U"aeiouAEIOU", U"\u00E0\u00E8\u00EC\u00F2\u00F9\u00C0\u00C8\u00CC\u00D2\u00D9"},
-      {U'\u00A8', U"aeiouyAEIOU",
-       U"\u00E4\u00EB\u00EF\u00F6\u00FC\u00FF\u00C4\u00CB\u00CF\u00D6\u00DC"},
+      {U'\u00A8', U"aeiouyAEIOU", U"\u00E4\u00EB\u00EF\u00F6\u00FC\u00FF\u00C4\u00CB\u00CF\u00D6\u00DC"},
       {U'~', U"anoANO", U"\u00E3\u00F1\u00F5\u00C3\u00D1\u00D5"},
   };
   if (next == U' ' || next == accent) {

@@ -110,6 +110,16 @@ Result<ScanAssemblerOptions::Terminator> parse_terminator(std::string_view name)
   return Error(Errc::config, "scanner: unknown terminator '" + std::string(name) + "' (enter, tab, none)");
 }
 
+std::optional<std::string> aim_identifier(std::string_view text) {
+  auto alnum = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  };
+  if (text.size() >= 3 && text[0] == ']' && alnum(text[1]) && alnum(text[2])) {
+    return std::string(text.substr(0, 3));
+  }
+  return std::nullopt;
+}
+
 ScanAssembler::ScanAssembler(ScanAssemblerOptions options) : options_(std::move(options)) {}
 
 void ScanAssembler::feed(const input_event& ev, std::vector<ScanRead>& out) {
@@ -124,7 +134,8 @@ void ScanAssembler::feed(const input_event& ev, std::vector<ScanRead>& out) {
   if (skip_to_report_ || ev.type != EV_KEY) {
     return;  // EV_MSC scan codes, EV_LED echoes: not text
   }
-  Micros t(static_cast<long long>(ev.input_event_sec) * 1000000LL + static_cast<long long>(ev.input_event_usec));
+  Micros t(static_cast<long long>(ev.input_event_sec) * 1000000LL +
+           static_cast<long long>(ev.input_event_usec));
   on_key(ev.code, ev.value, t, out);
 }
 
@@ -282,8 +293,8 @@ void ScanAssembler::flush_idle(std::vector<ScanRead>& out) {
   if (options_.terminator == ScanAssemblerOptions::Terminator::none) {
     finish(out);
   } else {
-    finish(out, "scan ended without its terminator (no key for more than " + std::to_string(options_.gap.count()) +
-                    " ms); incomplete read");
+    finish(out, "scan ended without its terminator (no key for more than " +
+                    std::to_string(options_.gap.count()) + " ms); incomplete read");
   }
 }
 

@@ -109,8 +109,8 @@ void SerialFramer::flush_idle(std::vector<ScanRead>& out) {
   if (options_.terminator == SerialFramerOptions::Terminator::none) {
     finish(out);
   } else {
-    finish(out, "scan ended without its terminator (no byte for more than " + std::to_string(options_.gap.count()) +
-                    " ms); incomplete read");
+    finish(out, "scan ended without its terminator (no byte for more than " +
+                    std::to_string(options_.gap.count()) + " ms); incomplete read");
   }
 }
 

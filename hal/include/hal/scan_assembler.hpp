@@ -56,6 +56,10 @@ struct ScanRead {
   std::string error;
 };
 
+// The AIM symbology identifier a scanner put in front of the text ("]C1", "]d2"), if any. The
+// text is left as it is: agent::decode_scan() strips and names it.
+std::optional<std::string> aim_identifier(std::string_view text);
+
 class ScanAssembler {
  public:
   explicit ScanAssembler(ScanAssemblerOptions options = {});
