@@ -8,6 +8,7 @@
 
 #include "agent/c_handles.hpp"
 #include "agent/value_template.hpp"
+#include "hal/output_pattern.hpp"
 
 namespace agent {
 namespace {
@@ -158,32 +159,85 @@ const Key<IonSettings> kIonKeys[] = {
      "whole request timeout"},
 };
 
-// Input keys; `type` picks which rows apply (checked in read_input).
+template <class T>
+void store_line(ProfileReader& r, const cJSON* v, T& o, const std::string& path) {
+  if (cJSON_IsString(v) && v->valuestring[0] != '\0') {
+    o.line_name = v->valuestring;
+  } else if (has_type(v, JType::integer) && v->valueint >= 0 && v->valueint <= 1023) {
+    o.line = v->valueint;
+  } else {
+    r.error(path, std::string("expected a line offset (0 to 1023) or a line name, got ") + json_kind(v));
+  }
+}
+
+// Checks a word against the words a HAL option accepts.
+template <class T, std::string T::*Field>
+void store_word(ProfileReader& r, const cJSON* v, T& o, const std::string& path,
+                std::initializer_list<const char*> words) {
+  std::string got = v->valuestring;
+  std::string list;
+  for (const char* w : words) {
+    if (got == w) {
+      o.*Field = got;
+      return;
+    }
+    list += list.empty() ? "" : ", ";
+    list += w;
+  }
+  r.error(path, "unknown value '" + got + "' (expected " + list + ")");
+}
+
+// Input keys; `type` picks which rows apply (kInputTypes below).
 const Key<InputSpec> kInputKeys[] = {
     {"type", JType::string, true, 0, 0, nullptr, "evdev | serial | gpio | sim"},
     {"comment", JType::string, false, 0, 0, nullptr, "free text"},
     {"device", JType::string, false, 0, 0, ION_STR(InputSpec, device), "evdev/serial: device path"},
+    {"usb", JType::string, false, 0, 0, ION_STR(InputSpec, usb), "evdev: VID:PID instead of a path"},
     {"grab", JType::boolean, false, 0, 0, ION_BOOL(InputSpec, grab),
      "evdev: grab the keyboard (scans never reach a console)"},
-    {"baud", JType::integer, false, 300, 4000000, ION_INT(InputSpec, baud), "serial: line speed"},
+    {"keymap", JType::string, false, 0, 0,
+     [](ProfileReader& r, const cJSON* jv, InputSpec& o, const std::string& at) {
+       store_word<InputSpec, &InputSpec::keymap>(r, jv, o, at, {"us", "de", "fr", "uk"});
+     },
+     "evdev: keyboard layout the scanner types in"},
+    {"terminator", JType::string, false, 0, 0, ION_STR(InputSpec, terminator), "scanner: end of a scan"},
+    {"gap_ms", JType::integer, false, 0, 10000, ION_INT(InputSpec, gap_ms),
+     "scanner: longest pause inside a scan"},
     {"max_length", JType::integer, false, 1, 4096, ION_INT(InputSpec, max_length),
      "scanner: longest barcode accepted"},
-    {"inter_key_timeout_ms", JType::integer, false, 0, 10000, ION_INT(InputSpec, inter_key_timeout_ms),
-     "scanner: drop a half-read code after this"},
-    {"chip", JType::string, false, 0, 0, ION_STR(InputSpec, chip), "gpio: chip name or path"},
-    {"line", JType::integer, false, 0, 1023, ION_INT(InputSpec, line), "gpio: line offset"},
+    {"baud", JType::integer, false, 1200, 921600, ION_INT(InputSpec, baud), "serial: line speed"},
+    {"parity", JType::string, false, 0, 0,
+     [](ProfileReader& r, const cJSON* jv, InputSpec& o, const std::string& at) {
+       store_word<InputSpec, &InputSpec::parity>(r, jv, o, at, {"none", "even", "odd"});
+     },
+     "serial: none | even | odd"},
+    {"data_bits", JType::integer, false, 5, 8, ION_INT(InputSpec, data_bits), "serial: 5..8"},
+    {"stop_bits", JType::integer, false, 1, 2, ION_INT(InputSpec, stop_bits), "serial: 1 | 2"},
+    {"chip", JType::string, false, 0, 0, ION_STR(InputSpec, chip), "gpio: chip name, path, label or number"},
+    {"line", JType::any, false, 0, 0, store_line<InputSpec>, "gpio: line offset or line name"},
     {"active_low", JType::boolean, false, 0, 0, ION_BOOL(InputSpec, active_low), "gpio: pressed = low"},
+    {"bias", JType::string, false, 0, 0,
+     [](ProfileReader& r, const cJSON* jv, InputSpec& o, const std::string& at) {
+       store_word<InputSpec, &InputSpec::bias>(r, jv, o, at,
+                                               {"as-is", "disabled", "none", "pull-up", "pull-down"});
+     },
+     "gpio: as-is | disabled | pull-up | pull-down"},
     {"debounce_ms", JType::integer, false, 0, 1000, ION_INT(InputSpec, debounce_ms), "gpio: debounce period"},
     {"long_press_ms", JType::integer, false, 0, 60000, ION_INT(InputSpec, long_press_ms),
-     "gpio: long press after (0 = off)"},
+     "gpio/sim: long press after (0 = off)"},
 };
 
 const Key<OutputSpec> kOutputKeys[] = {
     {"type", JType::string, false, 0, 0, nullptr, "gpio (default) | sim"},
     {"comment", JType::string, false, 0, 0, nullptr, "free text"},
     {"chip", JType::string, false, 0, 0, ION_STR(OutputSpec, chip), "gpio: chip name or path"},
-    {"line", JType::integer, false, 0, 1023, ION_INT(OutputSpec, line), "gpio: line offset"},
+    {"line", JType::any, false, 0, 0, store_line<OutputSpec>, "gpio: line offset or line name"},
     {"active_low", JType::boolean, false, 0, 0, ION_BOOL(OutputSpec, active_low), "gpio: on = low"},
+    {"drive", JType::string, false, 0, 0,
+     [](ProfileReader& r, const cJSON* jv, OutputSpec& o, const std::string& at) {
+       store_word<OutputSpec, &OutputSpec::drive>(r, jv, o, at, {"push-pull", "open-drain", "open-source"});
+     },
+     "gpio: push-pull | open-drain | open-source"},
 };
 
 const Key<Pattern> kPatternKeys[] = {
@@ -379,9 +433,10 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
   out.type = it->second;
   // Which keys each type takes; the rest of the table is refused for it.
   static const std::map<InputSpec::Type, std::set<std::string>> kAllowed = {
-      {InputSpec::Type::evdev, {"device", "grab", "max_length", "inter_key_timeout_ms"}},
-      {InputSpec::Type::serial, {"device", "baud", "max_length", "inter_key_timeout_ms"}},
-      {InputSpec::Type::gpio, {"chip", "line", "active_low", "debounce_ms", "long_press_ms"}},
+      {InputSpec::Type::evdev, {"device", "usb", "grab", "keymap", "terminator", "gap_ms", "max_length"}},
+      {InputSpec::Type::serial,
+       {"device", "baud", "parity", "data_bits", "stop_bits", "terminator", "gap_ms", "max_length"}},
+      {InputSpec::Type::gpio, {"chip", "line", "active_low", "bias", "debounce_ms", "long_press_ms"}},
       {InputSpec::Type::sim, {"max_length", "long_press_ms"}}};
   const auto& allowed = kAllowed.at(out.type);
   for (const cJSON* m = v->child; m != nullptr; m = m->next) {
@@ -401,9 +456,20 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
       error(path, std::string("missing required key '") + key + "' for type '" + type->valuestring + "'");
     }
   };
-  if (out.is_scanner()) {
+  if (out.type == InputSpec::Type::serial || (out.type == InputSpec::Type::evdev && out.usb.empty())) {
     need("device");
-  } else if (out.type == InputSpec::Type::gpio) {
+  }
+  if (!out.terminator.empty()) {
+    static const std::set<std::string> kEvdev = {"enter", "tab", "none"};
+    static const std::set<std::string> kSerial = {"cr", "lf", "crlf", "none"};
+    const auto& ok = out.type == InputSpec::Type::serial ? kSerial : kEvdev;
+    if (ok.count(out.terminator) == 0) {
+      error(child(path, "terminator"),
+            "unknown value '" + out.terminator + "' (expected " +
+                (out.type == InputSpec::Type::serial ? "cr, lf, crlf, none" : "enter, tab, none") + ")");
+    }
+  }
+  if (out.type == InputSpec::Type::gpio) {
     need("chip");
     need("line");
   }
@@ -442,11 +508,9 @@ void ProfileReader::check_pattern(const Pattern& p, const std::string& output_pa
   if (profile_ != nullptr && profile_->output(p.output) == nullptr) {
     error(output_path, "unknown output '" + p.output + "'");
   }
-  if (pattern_check_) {
-    std::string why = pattern_check_(p.pattern);
-    if (!why.empty()) {
-      error(pattern_path, "bad pattern: " + why);
-    }
+  auto parsed = hal::parse_pattern(p.pattern);
+  if (!parsed.ok()) {
+    error(pattern_path, "bad pattern: " + parsed.error().what);
   }
 }
 

@@ -28,9 +28,6 @@ class ProfileReader {
   void read_action(const cJSON* v, Action& out, const std::string& path);
   void read_pattern(const cJSON* v, Pattern& out, const std::string& path);
   void check_pattern(const Pattern& p, const std::string& output_path, const std::string& pattern_path);
-  // Checks an output pattern's text; returns "" when fine, else why (set by profile.cpp).
-  using PatternCheck = std::string (*)(const std::string& text);
-  void set_pattern_check(PatternCheck check) { pattern_check_ = check; }
 
  private:
   void check_rules(const Profile& p, const cJSON* rules);
@@ -45,7 +42,6 @@ class ProfileReader {
   std::vector<std::string> errors_;
   std::set<std::string> context_keys_;  // keys some rule sets (plus built-ins)
   const Profile* profile_ = nullptr;
-  PatternCheck pattern_check_ = nullptr;
 };
 
 }  // namespace agent

@@ -94,8 +94,8 @@ TEST(Profile, UnknownKeyNamesPathAndTheExpectedKeys) {
 }
 
 TEST(Profile, WrongTypeNamesBothTypes) {
-  expect_error(replace(kValid, "\"line\": 17", "\"line\": \"17\""),
-               "st.json: $.inputs.pass.line: expected an integer, got a string");
+  expect_error(replace(kValid, "\"request_timeout_ms\": 20000", "\"request_timeout_ms\": \"20000\""),
+               "st.json: $.ion.request_timeout_ms: expected an integer, got a string");
   expect_error(replace(kValid, "\"grab\": true", "\"grab\": 1"),
                "st.json: $.inputs.scanner.grab: expected true or false, got a number");
   expect_error(replace(kValid, "\"line\": 17", "\"line\": 1.5"),
@@ -162,6 +162,18 @@ TEST(Profile, FeedbackNamesKnownSignalsAndOutputs) {
                "st.json: $.feedback.acepted: unknown signal");
   expect_error(replace(kValid, "{\"accepted\": {\"green\"", "{\"accepted\": {\"blue\""),
                "st.json: $.feedback.accepted.blue: unknown output 'blue'");
+}
+
+TEST(Profile, BadPatternAndBadWords) {
+  expect_error(replace(kValid, "\"pulse 250ms\"", "\"pulse 250\""),
+               "st.json: $.feedback.accepted.green: bad pattern: ");
+  expect_error(replace(kValid, "\"grab\": true", "\"keymap\": \"dvorak\""),
+               "st.json: $.inputs.scanner.keymap: unknown value 'dvorak' (expected us, de, fr, uk)");
+  expect_error(
+      replace(kValid, "\"line\": 17", "\"line\": -3"),
+      "st.json: $.inputs.pass.line: expected a line offset (0 to 1023) or a line name, got a number");
+  expect_error(replace(kValid, "\"line\": 17", "\"line\": 17, \"baud\": 9600"),
+               "st.json: $.inputs.pass.baud: not a key for type 'gpio'");
 }
 
 TEST(Profile, UnknownLogLevel) {

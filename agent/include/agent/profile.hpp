@@ -33,20 +33,32 @@ struct IonSettings {
   int request_timeout_ms = 30000;
 };
 
+// One input. Keys mirror the HAL option structs (hal/linux/*_scanner.hpp, hal/gpio_spec.hpp);
+// firmware/wiring maps them. -1 / empty = the device's own default.
 struct InputSpec {
   enum class Type { evdev, serial, gpio, sim };
   std::string name;
   Type type = Type::sim;
-  std::string device;            // evdev / serial: device path
-  bool grab = true;              // evdev: EVIOCGRAB so scans never reach a console
-  int baud = 9600;               // serial
-  int max_length = 256;          // scanners: longest accepted barcode (bytes)
-  int inter_key_timeout_ms = 0;  // scanners: give up on a half-read code after this (0 = off)
-  std::string chip;              // gpio: "gpiochip0" or a path
-  int line = -1;                 // gpio: line offset
-  bool active_low = false;       // gpio
-  int debounce_ms = 20;          // gpio
-  int long_press_ms = 0;         // gpio: emit long_press after this (0 = never)
+  // scanners (evdev, serial)
+  std::string device;      // path; evdev may give `usb` instead
+  std::string usb;         // evdev: "05e0:1200" (VID:PID)
+  bool grab = true;        // evdev: EVIOCGRAB so scans never reach a console
+  std::string keymap;      // evdev: us | de | fr | uk
+  std::string terminator;  // evdev: enter | tab | none; serial: cr | lf | crlf | none
+  int gap_ms = -1;         // longest pause inside one scan
+  int max_length = 256;    // longest accepted barcode (bytes)
+  int baud = 9600;         // serial
+  std::string parity;      // serial: none | even | odd
+  int data_bits = 8;       // serial
+  int stop_bits = 1;       // serial
+  // gpio
+  std::string chip;       // "gpiochip0", a path, a label or a number
+  int line = -1;          // offset, or
+  std::string line_name;  // a device-tree line name
+  bool active_low = false;
+  std::string bias;  // as-is | disabled | pull-up | pull-down
+  int debounce_ms = 20;
+  int long_press_ms = 0;  // gpio, sim: emit long_press after this (0 = never)
   bool is_scanner() const { return type == Type::evdev || type == Type::serial; }
 };
 
@@ -56,7 +68,9 @@ struct OutputSpec {
   Type type = Type::sim;
   std::string chip;
   int line = -1;
+  std::string line_name;
   bool active_low = false;
+  std::string drive;  // push-pull | open-drain | open-source
 };
 
 // What one output does for a signal or an output action, in hal::OutputPattern's text form
