@@ -98,8 +98,8 @@ TEST(Profile, WrongTypeNamesBothTypes) {
                "st.json: $.ion.request_timeout_ms: expected an integer, got a string");
   expect_error(replace(kValid, "\"grab\": true", "\"grab\": 1"),
                "st.json: $.inputs.scanner.grab: expected true or false, got a number");
-  expect_error(replace(kValid, "\"line\": 17", "\"line\": 1.5"),
-               "st.json: $.inputs.pass.line: expected an integer, got a number");
+  expect_error(replace(kValid, "\"interval_s\": 5", "\"interval_s\": 1.5"),
+               "st.json: $.metrics.interval_s: expected an integer, got a number");
 }
 
 TEST(Profile, OutOfRangeIntegerIsRefused) {
