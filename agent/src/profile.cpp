@@ -59,13 +59,13 @@ const OutputSpec* Profile::output(const std::string& name) const {
 // step intents take `procedureId` from the context's run.procedureId.
 const std::vector<IntentSchema>& intent_schemas() {
   static const std::vector<IntentSchema> kSchemas = {
-      {"unit.ensure", {"serial"}, {"partNumber", "partId", "revision", "lotNumber", "location"}, true},
+      {"unit.ensure", {"serial", "partNumber"}, {"revision", "location"}, true},
       {"unit.move", {"serial", "location"}, {"partNumber"}, true},
       {"run.ensure", {"serial", "procedureId"}, {"title", "partNumber"}, true},
-      {"step.status", {"serial", "status"}, {"procedureId", "step", "partNumber"}, true},
-      {"step.fields", {"serial", "fields"}, {"procedureId", "step", "partNumber"}, true},
-      {"issue.create", {"serial", "title"}, {"description", "partNumber", "procedureId"}, true},
-      {"graphql.raw", {"query"}, {"variables"}, false},
+      {"step.status", {"serial", "procedureId", "status"}, {"step", "partNumber"}, true},
+      {"step.fields", {"serial", "procedureId", "fields"}, {"step", "partNumber"}, true},
+      {"issue.create", {"serial", "text"}, {"title", "partNumber"}, true},
+      {"graphql.raw", {"document"}, {"variables"}, false},
   };
   return kSchemas;
 }

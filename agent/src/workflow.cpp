@@ -137,11 +137,11 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
     cJSON_AddStringToObject(inputs.get(), "serial", serial->c_str());
   }
   bool step = a.intent_kind.rfind("step.", 0) == 0;
-  if ((step || a.intent_kind == "issue.create") && !has(inputs.get(), "procedureId")) {
+  if (step && !has(inputs.get(), "procedureId")) {
     auto proc = look("run.procedureId");
     if (proc) {
       cJSON_AddStringToObject(inputs.get(), "procedureId", proc->c_str());
-    } else if (step) {
+    } else {
       why = Signal::no_unit;
       return hal::Error(hal::Errc::not_found, "no run started for this unit yet");
     }

@@ -27,7 +27,7 @@ const char* kValid = R"({
     {"on": "pass", "event": "press", "do": [{"intent": "step.status", "status": "COMPLETE"}]},
     {"on": "fail", "event": "press", "do": [
       {"intent": "step.status", "status": "FAILED"},
-      {"intent": "issue.create", "title": "Failed at {station}: {unit.serial}"}]}
+      {"intent": "issue.create", "text": "Failed at {station}: {unit.serial}"}]}
   ],
   "feedback": {"accepted": {"green": "pulse 250ms"}},
   "logging": {"level": "debug"},

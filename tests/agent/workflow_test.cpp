@@ -69,7 +69,7 @@ const char* kAssembly = R"({
     {"on": "fail", "event": "press", "do": [
       {"output": "buzzer", "pattern": "pulse 100ms"},
       {"intent": "step.status", "status": "FAILED"},
-      {"intent": "issue.create", "title": "Failed at {station} by {operator}"}]},
+      {"intent": "issue.create", "text": "Failed at {station} by {operator}"}]},
     {"on": "done", "event": "press", "do": [{"clear": "*"}]}
   ]
 })";
@@ -80,7 +80,7 @@ const char* kReceiving = R"({
   "rules": [
     {"on": "scanner", "gs1": ["01", "21"], "do": [
       {"set": "unit.serial", "to": "{gs1.21}"},
-      {"intent": "unit.ensure", "serial": "{gs1.21}", "partNumber": "{gs1.01}", "lotNumber": "{gs1.10}"}]},
+      {"intent": "unit.ensure", "serial": "{gs1.21}", "partNumber": "{gs1.01}"}]},
     {"on": "scanner", "match": "^LOC-(.+)$", "do": [{"intent": "unit.move", "location": "{match.1}"}]}
   ]
 })";
@@ -134,7 +134,7 @@ const std::vector<Case>& cases() {
          "",
          "accepted",
          {R"(step.status SN-000123 {"status":"FAILED","serial":"SN-000123","procedureId":"12"})",
-          R"(issue.create SN-000123 {"title":"Failed at asm-1 by OP-7","serial":"SN-000123","procedureId":"12"})"}}}},
+          R"(issue.create SN-000123 {"text":"Failed at asm-1 by OP-7","serial":"SN-000123"})"}}}},
       {"pedal before any unit is scanned", kAssembly, {{Kind::press, "pass", "", "no_unit", {}}}},
       {"labels that fit no rule and unreadable labels",
        kAssembly,
@@ -168,7 +168,7 @@ const std::vector<Case>& cases() {
          "SER42\x1d"
          "10LOT7",
          "accepted",
-         {R"(unit.ensure SER42 {"serial":"SER42","partNumber":"09506000134352","lotNumber":"LOT7"})"}},
+         {R"(unit.ensure SER42 {"serial":"SER42","partNumber":"09506000134352"})"}},
         {Kind::scan,
          "scanner",
          "LOC-A1",
