@@ -179,8 +179,9 @@ const std::vector<Case>& cases() {
          "0109506000134352"
          "21"
          "SER43",
-         "bad_scan",
-         {}}}},
+         "accepted",
+         {"unit.ensure"}},
+        {Kind::scan, "scanner", "0109506000134352", "not_matched", {}}}},
       {"test stand",
        kTestStand,
        {{Kind::scan, "scanner", "V=12.5", "no_unit", {}},
