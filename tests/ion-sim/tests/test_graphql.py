@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Schema validation, the documented read operations, filters and Relay pagination."""
 
+import re
+
 import pytest
 
 FIND_UNIT = """query FindUnit($sn: String!, $pn: String!) {
@@ -33,7 +35,8 @@ def test_unknown_field_fails_like_ion(sim):
     status, body = sim.gql("{ partInventories { edges { node { id state } } } }")
     assert status == 200
     assert "data" not in body
-    assert 'Cannot query field "state"' in body["errors"][0]["message"]
+    # graphql-core 2 quotes names with ", 3 with '.
+    assert re.match(r"Cannot query field .state. on type .PartInventory.", body["errors"][0]["message"])
 
 
 def test_docs_only_shapes_are_rejected(sim):
