@@ -15,6 +15,7 @@ import socket
 import ssl
 import sys
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -111,6 +112,19 @@ class Handler(BaseHTTPRequestHandler):
         self._route("PUT")
 
     def _route(self, method):
+        try:
+            self._route_checked(method)
+        except (ConnectionError, ssl.SSLError, socket.timeout):
+            self.close_connection = True
+        except Exception:  # a simulator bug: answer 500 and say where, keep serving
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            try:
+                self._send(500, JSON, {"errors": [{"message": "ion-sim internal error (see its stderr)"}]})
+            except OSError:
+                pass
+
+    def _route_checked(self, method):
         url = urllib.parse.urlsplit(self.path)
         try:
             body = self._read_body()
