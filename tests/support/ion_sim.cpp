@@ -185,6 +185,23 @@ agent::Json IonSim::admin_get(const std::string& path) {
   return request("GET", path, {});
 }
 
+agent::Json IonSim::admin_delete(const std::string& path) {
+  return request("DELETE", path, {});
+}
+
+int IonSim::count_requests(const std::string& endpoint) {
+  agent::Json log = request_log();
+  const cJSON* entries = cJSON_GetObjectItemCaseSensitive(log.get(), "entries");
+  int n = 0;
+  const cJSON* e = nullptr;
+  cJSON_ArrayForEach(e, entries) {
+    if (json_string(e, "endpoint") == endpoint) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 agent::Json IonSim::request(const std::string& method, const std::string& path, const std::string& body) {
   last_status_ = 0;
   last_admin_error_.clear();
@@ -201,6 +218,9 @@ agent::Json IonSim::request(const std::string& method, const std::string& path, 
   }
   curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &reply);
+  if (method == "DELETE") {
+    curl_easy_setopt(easy.get(), CURLOPT_CUSTOMREQUEST, "DELETE");
+  }
   if (method == "POST") {
     curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDS, body.c_str());

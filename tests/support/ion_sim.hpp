@@ -8,7 +8,7 @@
 // Usage:
 //   ion_test::IonSim sim({"--token-ttl", "2"});
 //   CHECK_TRUE_TEXT(sim.ok(), sim.error().c_str());
-//   sim.admin("/_sim/fault", R"({"kind":"status","status":429,"count":1})");
+//   sim.admin("/_sim/faults", R"({"kind":"rate_limit","retry_after":7,"count":1})");
 //   agent::Json st = sim.state();
 //
 // Admin calls go over the same TLS listener as the API, verified with the simulator's CA.
@@ -57,8 +57,14 @@ class IonSim {
   agent::Json admin(const std::string& path, const std::string& json = "{}");
   // GETs base_url()+path and parses the reply as JSON (null on failure).
   agent::Json admin_get(const std::string& path);
+  // DELETEs base_url()+path (e.g. "/_sim/faults" disarms every fault).
+  agent::Json admin_delete(const std::string& path);
   // The simulator's state dump (GET /_sim/state).
   agent::Json state() { return admin_get("/_sim/state"); }
+  // The request log {"entries": [...], "last_seq": N} (GET /_sim/log).
+  agent::Json request_log() { return admin_get("/_sim/log"); }
+  // How many logged requests went to `endpoint` ("token" or "graphql").
+  int count_requests(const std::string& endpoint);
   long last_admin_status() const { return last_status_; }
   const std::string& last_admin_error() const { return last_admin_error_; }
 
