@@ -139,7 +139,8 @@ EventLoop::Waiter poll_waiter() {
       return hal::errno_error(hal::Errc::io, "poll", errno);
     }
     for (std::size_t i = 0; i < fds.size(); ++i) {
-      fds[i].revents = static_cast<unsigned short>(p[i].revents & (POLLIN | POLLHUP | POLLERR) ? CURL_WAIT_POLLIN : 0);
+      fds[i].revents =
+          static_cast<unsigned short>(p[i].revents & (POLLIN | POLLHUP | POLLERR) ? CURL_WAIT_POLLIN : 0);
     }
     return hal::ok();
   };

@@ -34,7 +34,8 @@ class EventLoop {
   using MonoTime = hal::Clock::MonoTime;
   // Waits until one of `fds` is ready (revents set), the client has work, or `max` passed
   // (nullopt = no limit).
-  using Waiter = std::function<hal::Status(std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max)>;
+  using Waiter =
+      std::function<hal::Status(std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max)>;
   using EventsFn = std::function<void(std::vector<hal::StationEvent>& events)>;
 
   struct Timer {

@@ -16,7 +16,8 @@ namespace firmware {
 SdNotify SdNotify::from_environment() {
   SdNotify n;
   const char* sock = std::getenv("NOTIFY_SOCKET");
-  if (sock != nullptr && (sock[0] == '/' || sock[0] == '@') && std::strlen(sock) < sizeof(sockaddr_un::sun_path)) {
+  if (sock != nullptr && (sock[0] == '/' || sock[0] == '@') &&
+      std::strlen(sock) < sizeof(sockaddr_un::sun_path)) {
     n.path_ = sock;
   }
   const char* usec = std::getenv("WATCHDOG_USEC");
@@ -49,8 +50,8 @@ bool SdNotify::send(std::string_view message) {
     len += 1;
   }
   ssize_t n = fd_.valid() ? ::sendto(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL,
-                             reinterpret_cast<const sockaddr*>(&addr), len)
-                  : -1;
+                                     reinterpret_cast<const sockaddr*>(&addr), len)
+                          : -1;
   if (n < 0 && !warned_) {
     warned_ = true;
     hal::log::warning("systemd", std::string("notify: send to ") + path_ + ": " + std::strerror(errno));

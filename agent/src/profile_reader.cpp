@@ -152,10 +152,13 @@ constexpr int kMaxMs = 3600 * 1000;
 
 const Key<IonSettings> kIonKeys[] = {
     {"ca_file", JType::string, false, 0, 0, ION_STR(IonSettings, ca_file), "CA bundle (PEM) for ION's TLS"},
-    {"proxy", JType::string, false, 0, 0, ION_STR(IonSettings, proxy), "HTTP(S) proxy URL"},
+    {"ca_path", JType::string, false, 0, 0, ION_STR(IonSettings, ca_path), "hashed CA directory"},
+    {"pinned_public_key", JType::string, false, 0, 0, ION_STR(IonSettings, pinned_public_key),
+     "sha256//... pin or key file"},
+    {"proxy", JType::string, false, 0, 0, ION_STR(IonSettings, proxy), "proxy URL; \"direct\" = none"},
     {"connect_timeout_ms", JType::integer, false, 100, kMaxMs, ION_INT(IonSettings, connect_timeout_ms),
      "TCP+TLS connect timeout"},
-    {"request_timeout_ms", JType::integer, false, 100, kMaxMs, ION_INT(IonSettings, request_timeout_ms),
+    {"timeout_ms", JType::integer, false, 100, kMaxMs, ION_INT(IonSettings, timeout_ms),
      "whole request timeout"},
 };
 

@@ -12,7 +12,7 @@ namespace {
 // A valid assembly-station profile; tests replace one piece of it.
 const char* kValid = R"({
   "station": "assembly-1",
-  "ion": {"ca_file": "/etc/ssl/ca.pem", "request_timeout_ms": 20000},
+  "ion": {"ca_file": "/etc/ssl/ca.pem", "timeout_ms": 20000},
   "inputs": {
     "scanner": {"type": "evdev", "device": "/dev/input/event3", "grab": true},
     "pass": {"type": "gpio", "chip": "gpiochip0", "line": 17, "active_low": true},
@@ -76,7 +76,7 @@ TEST(Profile, ValidProfileLoadsEveryPart) {
   STRCMP_EQUAL("run.ensure", p->rules[0].actions[1].intent_kind.c_str());
   STRCMP_EQUAL("{\"procedureId\":\"12\",\"title\":\"Assembly {match.1}\"}",
                p->rules[0].actions[1].inputs_json.c_str());
-  LONGS_EQUAL(20000, p->ion.request_timeout_ms);
+  LONGS_EQUAL(20000, p->ion.timeout_ms);
   CHECK(p->log_level == hal::log::Level::debug);
   LONGS_EQUAL(5, p->metrics.interval_s);
   // Given feedback wins; the rest comes from the green/red defaults, all distinct.
@@ -94,8 +94,8 @@ TEST(Profile, UnknownKeyNamesPathAndTheExpectedKeys) {
 }
 
 TEST(Profile, WrongTypeNamesBothTypes) {
-  expect_error(replace(kValid, "\"request_timeout_ms\": 20000", "\"request_timeout_ms\": \"20000\""),
-               "st.json: $.ion.request_timeout_ms: expected an integer, got a string");
+  expect_error(replace(kValid, "\"timeout_ms\": 20000", "\"timeout_ms\": \"20000\""),
+               "st.json: $.ion.timeout_ms: expected an integer, got a string");
   expect_error(replace(kValid, "\"grab\": true", "\"grab\": 1"),
                "st.json: $.inputs.scanner.grab: expected true or false, got a number");
   expect_error(replace(kValid, "\"interval_s\": 5", "\"interval_s\": 1.5"),

@@ -26,11 +26,15 @@
 
 namespace agent {
 
+// Network settings for ION (same keys as firmware/ion_cli's apply_profile_network; see
+// agent/http_settings.hpp). Empty strings leave the provisioned / default value.
 struct IonSettings {
-  std::string ca_file;  // PEM bundle; empty = the sealed environment's / system default
-  std::string proxy;    // http://host:port; empty = none (libcurl's env proxies are ignored)
+  std::string ca_file;            // PEM bundle
+  std::string ca_path;            // hashed CA directory
+  std::string pinned_public_key;  // "sha256//..." or a key file
+  std::string proxy;              // proxy URL, "direct" = none, "" = environment
   int connect_timeout_ms = 10000;
-  int request_timeout_ms = 30000;
+  int timeout_ms = 30000;
 };
 
 // One input. Keys mirror the HAL option structs (hal/linux/*_scanner.hpp, hal/gpio_spec.hpp);
