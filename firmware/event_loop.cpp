@@ -121,6 +121,9 @@ hal::Status EventLoop::run_once() {
   if (!events.empty() && on_events_) {
     on_events_(events);
   }
+  if (after_wait_) {
+    after_wait_(now);
+  }
   if (waits[0].revents != 0) {
     read_signals();
   }

@@ -52,6 +52,8 @@ class EventLoop {
   void add_fd(int fd, std::function<void()> on_ready);
   void add_timer(Timer timer) { timers_.push_back(std::move(timer)); }
   void on_signal(std::function<void(int signo)> fn) { on_signal_ = std::move(fn); }
+  // Runs after every wait, after ready fds were handled (the HTTP client's perform()).
+  void after_wait(std::function<void(MonoTime now)> fn) { after_wait_ = std::move(fn); }
 
   // One pass: fire due deadlines, wait, handle what became ready.
   hal::Status run_once();
@@ -72,6 +74,7 @@ class EventLoop {
   std::vector<Timer> timers_;
   EventsFn on_events_;
   std::function<void(int)> on_signal_;
+  std::function<void(MonoTime)> after_wait_;
   std::uint64_t wakeups_ = 0;
 };
 
