@@ -167,6 +167,8 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.server.faults.take(endpoint, names, is_mutation)
         if fault is not None:
             entry["fault"] = fault["kind"]
+            if fault["delay"]:
+                time.sleep(fault["delay"])
             if fault["kind"] == "delay":
                 time.sleep(fault["seconds"])
             elif fault["kind"] != "drop_after_apply":

@@ -46,6 +46,13 @@ def test_delay(sim):
     assert time.time() - started >= 0.4
 
 
+def test_status_after_a_delay(sim):
+    sim.admin("POST", "/faults", {"kind": "status", "status": 502, "delay": 0.3})
+    started = time.time()
+    assert sim.gql(ME)[0] == 502
+    assert time.time() - started >= 0.3
+
+
 def test_close_before_apply_applies_nothing(sim):
     token = sim.token()
     sim.admin("POST", "/faults", {"kind": "close", "mutations_only": True})
