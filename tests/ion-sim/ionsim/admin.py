@@ -61,7 +61,7 @@ def _edit(sim, spec, fields):
         rec = _record(sim, spec)
         if not isinstance(fields, dict) or "id" in fields:
             raise ValueError("fields: expected an object without 'id'")
-        rec.update(fields)
+        sim.store.update(spec["table"], rec, fields)
         sim.store.touch(rec)
         if "runId" in rec and rec["runId"] in sim.store.runs:
             refresh_run(sim.store, sim.store.runs[rec["runId"]], now_iso())
