@@ -63,8 +63,10 @@ class SimHTTPServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ion-sim/1.0"
-    sys_version = ""
     timeout = 120
+
+    def version_string(self):
+        return self.server_version
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -164,6 +166,9 @@ class Handler(BaseHTTPRequestHandler):
                  "operation_name": None, "operation_type": None, "root_fields": [], "errors": [],
                  "applied": False, "fault": None}
         payload, names, is_mutation = describe(sim, endpoint, body)
+        if isinstance(payload, dict):  # logged even when a fault answers before execution
+            entry.update(query=payload.get("query"), variables=payload.get("variables"),
+                         operation_name=payload.get("operationName"))
         fault = self.server.faults.take(endpoint, names, is_mutation)
         if fault is not None:
             entry["fault"] = fault["kind"]

@@ -76,7 +76,8 @@ def test_close_before_apply_applies_nothing(sim):
         create_issue(sim, token=token)
     assert issue_count(sim) == 0
     entry = sim.admin("GET", "/log")["entries"][-1]
-    assert entry["fault"] == "close" and entry["applied"] is False
+    assert entry["fault"] == "close" and entry["applied"] is False and entry["status"] is None
+    assert entry["query"] == CREATE_ISSUE and entry["variables"]["input"]["title"] == "x"
 
 
 def test_apply_then_drop_creates_what_a_retry_would_duplicate(sim):
