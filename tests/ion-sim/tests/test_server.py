@@ -61,7 +61,10 @@ def test_bind_address_is_used_and_in_the_certificate(start_sim):
 
 def test_sigterm_stops_cleanly_and_removes_the_ready_file(start_sim):
     s = start_sim()
+    idle = s.connect()  # an idle keep-alive connection must not hold the exit up
+    assert s.gql("{ me { id } }", conn=idle)[0] == 200
     assert s.stop(signal.SIGTERM) == 0
+    idle.close()
     assert not os.path.exists(s.ready_path)
 
 
