@@ -10,6 +10,7 @@ graphql-core 3 on a Debian 12 host).
 import http.client
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -36,6 +37,7 @@ OLD_TOKEN_PATH = "/auth/realms/api-keys/protocol/openid-connect/token"
 
 class SimProcess:
     def __init__(self, args=(), tmp=None):
+        self.own_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix="ion-sim-test-")
         self.ready_path = os.path.join(self.tmp, "ready.json")
         python = os.environ.get("ION_SIM_PYTHON", "/usr/bin/python3")
@@ -127,6 +129,8 @@ class SimProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.log_file.close()
+        if self.own_tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
         return self.proc.returncode
 
 
