@@ -96,6 +96,19 @@ def test_restart_with_state_dir_keeps_ca_and_tokens(start_sim):
         shutil.rmtree(state, ignore_errors=True)
 
 
+def test_port_in_use_and_unwritable_ready_file_fail_with_a_reason():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = str(busy.getsockname()[1])
+        proc = subprocess.run(["/usr/bin/python3", os.path.join(SIM_DIR, "ion-sim"), "--port", port],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert proc.returncode == 4 and ("127.0.0.1:%s" % port) in proc.stderr.decode()
+    proc = subprocess.run(["/usr/bin/python3", os.path.join(SIM_DIR, "ion-sim"), "--ready-file",
+                           "/nonexistent-dir/ready.json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert proc.returncode == 2 and "/nonexistent-dir/ready.json" in proc.stderr.decode()
+
+
 def test_bad_fixture_is_reported_with_its_path():
     tmp = tempfile.mkdtemp(prefix="ion-sim-bad-")
     try:
