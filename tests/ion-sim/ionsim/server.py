@@ -40,6 +40,12 @@ class SimHTTPServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
 
     def finish_request(self, request, client_address):
+        # Small request/response pairs on keep-alive connections: without TCP_NODELAY, Nagle
+        # and the client's delayed ACK add ~40 ms per request.
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         if self.ssl_context is not None:
             try:
                 request.settimeout(10)
@@ -57,8 +63,10 @@ class SimHTTPServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ion-sim/1.0"
-    sys_version = ""
     timeout = 120
+
+    def version_string(self):
+        return self.server_version
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -87,8 +95,10 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        # Headers and body in one write (one TLS record, one segment when small).
+        self._headers_buffer.append(b"\r\n")
+        self._headers_buffer.append(data)
+        self.flush_headers()
 
     def _drop(self):
         """Closes the connection without an answer (the client sees EOF)."""
@@ -156,9 +166,14 @@ class Handler(BaseHTTPRequestHandler):
                  "operation_name": None, "operation_type": None, "root_fields": [], "errors": [],
                  "applied": False, "fault": None}
         payload, names, is_mutation = describe(sim, endpoint, body)
+        if isinstance(payload, dict):  # logged even when a fault answers before execution
+            entry.update(query=payload.get("query"), variables=payload.get("variables"),
+                         operation_name=payload.get("operationName"))
         fault = self.server.faults.take(endpoint, names, is_mutation)
         if fault is not None:
             entry["fault"] = fault["kind"]
+            if fault["delay"]:
+                time.sleep(fault["delay"])
             if fault["kind"] == "delay":
                 time.sleep(fault["seconds"])
             elif fault["kind"] != "drop_after_apply":

@@ -209,6 +209,15 @@ def test_move_unit_with_update_part_inventory(sim):
     moved = sim.ok(UPDATE_INV, {"input": {"id": 1001, "etag": etag, "locationId": 2}})
     inv = moved["updatePartInventory"]["partInventory"]
     assert inv["location"] == {"id": 2, "name": "KIT-A"} and inv["_etag"] != etag
+    # Lookups by location and serial follow the write (they are served from indexes).
+    q = "query($l: ID) { partInventories(filters: {locationId: {eq: $l}}) { edges { node { id } } } }"
+    assert 1001 in [e["node"]["id"] for e in sim.ok(q, {"l": 2})["partInventories"]["edges"]]
+    assert 1001 not in [e["node"]["id"] for e in sim.ok(q, {"l": "1"})["partInventories"]["edges"]]
+    renamed = sim.ok(UPDATE_INV, {"input": {"id": 1001, "etag": inv["_etag"], "serialNumber": "SN-000199"}})
+    inv = renamed["updatePartInventory"]["partInventory"]
+    q = "query($s: String) { partInventories(filters: {serialNumber: {in: [$s]}}) { edges { node { id } } } }"
+    assert sim.ok(q, {"s": "SN-000199"})["partInventories"]["edges"] == [{"node": {"id": 1001}}]
+    assert sim.ok(q, {"s": "SN-000101"})["partInventories"]["edges"] == []
     stale = sim.gql(UPDATE_INV, {"input": {"id": 1001, "etag": etag, "locationId": 3}})[1]
     assert _error(stale)["message"] == "Etag does not match"
     assert _find(sim.state()["part_inventories"], 1001)["locationId"] == 2
