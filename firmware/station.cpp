@@ -284,6 +284,9 @@ void Station::Impl::reload() {
     hal::log::error("config", "reload refused: keeping the profile loaded before");
     return;
   }
+  if (!opt.metrics_file.empty()) {
+    p->metrics.textfile = opt.metrics_file;
+  }
   auto np = std::make_shared<const agent::Profile>(std::move(p).value());
   auto nd = StationDevices::build(*np, opt.sim, clock.mono());
   if (!nd.ok()) {
@@ -310,6 +313,9 @@ hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options,
   auto p = agent::load_profile(options.config);
   if (!p.ok()) {
     return std::move(p).error();
+  }
+  if (!options.metrics_file.empty()) {
+    p->metrics.textfile = options.metrics_file;
   }
   impl->profile = std::make_shared<const agent::Profile>(std::move(p).value());
   hal::log::set_level(impl->profile->log_level);

@@ -28,6 +28,7 @@ struct RunOptions {
   std::string sim;             // "" = real devices; FIFO/script path or "-" (stdin)
   std::string time_sync_file;  // tests: only this file decides whether the clock is synced
   std::string ca_file;         // overrides the profile's and the provisioned CA
+  std::string metrics_file;    // overrides the profile's metrics.textfile
   std::chrono::milliseconds drain{5000};
 };
 
