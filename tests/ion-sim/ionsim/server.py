@@ -20,6 +20,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import faults as faults_mod
+from .admin import admin
 from .sim import JSON, TOKEN_PATHS, _gql_error
 
 MAX_BODY = 16 * 1024 * 1024
@@ -263,5 +264,3 @@ def discovery(server):
             "grant_types_supported": ["client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"]}
 
-
-from .admin import admin  # noqa: E402  (admin imports nothing from here at import time)

@@ -266,5 +266,4 @@ class Store:
             "run_fields": rows(self.run_fields),
             "issues": rows(self.issues),
             "next_ids": dict(self.next_ids),
-            "revoked_clients": [],
         }
