@@ -30,6 +30,7 @@ INDEXED = {
     "locations": ("name",),
     "part_inventories": ("serialNumber", "lotNumber", "partId", "locationId"),
     "runs": ("procedureId", "partInventoryId"),
+    "issues": ("partInventoryId",),
 }
 
 # Run step statuses in which a run still holds its unit (the unit reads as WIP).
