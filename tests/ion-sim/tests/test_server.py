@@ -2,7 +2,6 @@
 """Process interface: ready file, TLS with the test CA, --http, --bind, SIGTERM, restarts,
 keep-alive, and the README's curl walkthrough run as written."""
 
-import json
 import os
 import re
 import shutil
@@ -14,7 +13,7 @@ import tempfile
 
 import pytest
 
-from conftest import SIM_DIR, SimProcess
+from conftest import SIM_DIR
 
 REPO = os.path.dirname(os.path.dirname(SIM_DIR))
 
