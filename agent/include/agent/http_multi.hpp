@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <vector>
@@ -38,6 +39,9 @@ class HttpMulti {
   // Sleeps in curl_multi_poll until a transfer or one of `extra_fds` is ready, max `max_wait`.
   hal::Status wait(std::vector<curl_waitfd>& extra_fds, std::chrono::milliseconds max_wait);
   std::size_t active() const { return transfers_.size(); }
+  // New connections opened by finished transfers so far (CURLINFO_NUM_CONNECTS): with
+  // keep-alive working, far fewer than the number of requests.
+  std::uint64_t connections_opened() const { return connections_opened_; }
   CURLM* get() const { return multi_.get(); }
 
  private:
@@ -47,6 +51,7 @@ class HttpMulti {
   };
   CurlMulti multi_;
   std::map<CURL*, Transfer> transfers_;
+  std::uint64_t connections_opened_ = 0;
 };
 
 }  // namespace agent
