@@ -7,6 +7,8 @@
 // Loop integration: either call wait() (curl_multi_poll with the caller's extra fds, e.g.
 // scanner and GPIO fds) or put multi() into your own poll via curl_multi_fdset/socket
 // callbacks; then perform(). timeout() is how long the loop may sleep.
+// Transfers use CURLOPT_NOSIGNAL (no alarm-based DNS timeouts in a daemon), so the process
+// must ignore SIGPIPE (firmware/main.cpp does).
 #pragma once
 
 #include <curl/curl.h>
