@@ -84,6 +84,8 @@ class TokenService:
         if value is None or not value.strip():
             raise AuthError(MSG_MISSING, "missing")
         value = value.strip()
+        if value.lower() in ("bearer", "token"):
+            raise AuthError(MSG_MISSING, "missing")  # a scheme with no token
         scheme, _, rest = value.partition(" ")
         if rest and scheme.lower() in ("bearer", "token"):
             return rest.strip()

@@ -10,6 +10,7 @@ until cleared), each time with `probability`. Kinds:
   close             close the connection before the request is applied (no reply)
   drop_after_apply  apply the request, then close the connection without replying
   graphql_error     answer 200 with one GraphQL error (`message`, `code`), nothing applied
+Any kind also takes `delay` (seconds to wait before acting, e.g. a 502 after 30 s).
 Thread-safety: one lock inside; the random source can be seeded for repeatable runs.
 """
 
@@ -61,6 +62,7 @@ def normalize(spec):
         "status": _number(spec, "status", 429 if kind == "rate_limit" else 503, int, 100),
         "retry_after": _number(spec, "retry_after", None, float, 0),
         "seconds": _number(spec, "seconds", 1.0, float, 0),
+        "delay": _number(spec, "delay", 0.0, float, 0),
         "message": spec.get("message", "Rejected by a simulated ION Action"),
         "code": spec.get("code", "VALIDATION_ERROR"),
         "hits": 0,

@@ -154,13 +154,17 @@ class Engine:
         return prepared
 
     def execute(self, prepared, root, variables, operation_name):
-        result = execute(
-            self.schema,
-            prepared.document,
-            root_value=root,
-            variable_values=variables,
-            operation_name=operation_name,
-        )
+        try:
+            result = execute(
+                self.schema,
+                prepared.document,
+                root_value=root,
+                variable_values=variables,
+                operation_name=operation_name,
+            )
+        except graphql.GraphQLError as e:
+            # graphql-core 2 raises for bad variables; 3 returns them as errors.
+            return None, [e]
         return result.data, list(result.errors or [])
 
 
