@@ -40,5 +40,7 @@ enum Exit : int {
 int cmd_version(int argc, char** argv);
 int cmd_provision(int argc, char** argv);
 int cmd_check(int argc, char** argv);
+int cmd_queue(int argc, char** argv);
+int cmd_status(int argc, char** argv);
 
 }  // namespace firmware
