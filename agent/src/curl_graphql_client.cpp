@@ -42,7 +42,8 @@ std::string excerpt(const std::string& body) {
 struct CurlGraphqlClient::Pending {
   std::string body;
   Callback done;
-  bool retried = false;  // the one retry after a 401 has been used
+  bool retried = false;           // the one retry after a 401 has been used
+  bool fresh_connection = false;  // a mutation: never on a reused connection (see start())
   std::uint64_t token_generation = 0;
   std::string reply;
   std::chrono::seconds retry_after{-1};
@@ -161,6 +162,8 @@ void CurlGraphqlClient::submit(GraphqlRequest request, Callback done) {
     return;
   }
   p->body = text.get();
+  // Conservative: any document that may hold a mutation.
+  p->fresh_connection = request.document.find("mutation") != std::string::npos;
   waiting_.push_back(std::move(p));
   dispatch_waiting();
 }
@@ -229,6 +232,15 @@ void CurlGraphqlClient::start(std::shared_ptr<Pending> p) {
   curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, p->headers.get());
   curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDS, p->body.c_str());
   curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(p->body.size()));
+  if (p->fresh_connection) {
+    // libcurl silently re-sends a request whose *reused* connection died before any byte of
+    // the reply (Curl_retry_request, up to 5 times). A mutation's connection can die after ION
+    // applied it, so that resend would apply it twice behind the caller's back. On a fresh
+    // connection curl does not retry: the failure reaches the caller, whose operation looks
+    // before it acts again (exactly-once in effect; outbox_itest proves it with the
+    // simulator's drop-after-apply fault). The connection joins the pool afterwards.
+    curl_easy_setopt(easy.get(), CURLOPT_FRESH_CONNECT, 1L);
+  }
   curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, append_reply);
   curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &p->reply);
   curl_easy_setopt(easy.get(), CURLOPT_HEADERFUNCTION, capture_retry_after);

@@ -146,6 +146,8 @@ hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, Outbo
     ION_TRY(
         sql_exec(box->db_.get(), "UPDATE intents SET state = 0 WHERE state = 1", "recover in-flight intents"),
         "outbox: open " + path);
+    // Readers in other processes (`ion-agent status`) report the configured bound.
+    ION_TRY(box->set_meta("max_bytes", std::to_string(limits.max_bytes)), "outbox: open " + path);
     if (!existed) {
       sync_parent_dir(path);
     }
