@@ -213,9 +213,9 @@ void TtyScanner::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& out
 }
 
 void TtyScanner::lost(Clock::MonoTime now, std::string why, std::vector<ScanRead>& reads) {
-  framer_.flush_idle(reads);  // a scan cut by the unplug is reported, not dropped
+  // A scan cut by the unplug is reported as rejected, never dropped and never passed as whole.
+  framer_.abandon("scanner disconnected during the scan (" + why + ")", reads);
   fd_.reset();
-  framer_.reset();
   status_.connected = false;
   status_.last_error = std::move(why);
   reopen_at_ = now + backoff_.next();

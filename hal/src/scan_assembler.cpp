@@ -298,6 +298,14 @@ void ScanAssembler::flush_idle(std::vector<ScanRead>& out) {
   }
 }
 
+void ScanAssembler::abandon(const std::string& why, std::vector<ScanRead>& out) {
+  if (started_ && !discarding_) {
+    finish(out, why);
+  }
+  clear_scan();
+  discarding_ = false;
+}
+
 void ScanAssembler::put(char32_t ch) {
   if (dead_ != 0) {
     char32_t c = Keymap::compose(dead_, ch);

@@ -67,6 +67,8 @@ class ScanAssembler {
   void feed(const input_event& ev, std::vector<ScanRead>& out);
   // The gap passed in real time with a scan in progress: finish it (see the rules above).
   void flush_idle(std::vector<ScanRead>& out);
+  // The device went away: a scan in progress is rejected with `why` (never passed as complete).
+  void abandon(const std::string& why, std::vector<ScanRead>& out);
   // A scan (or the discarded tail of a dropped one) is in progress: flush_idle() is due
   // `gap` after the last event.
   bool pending() const { return started_ || discarding_; }
