@@ -49,10 +49,10 @@ void point_link(const std::string& link, const std::string& target) {
   CHECK(::rename(tmp.c_str(), link.c_str()) == 0);  // atomic, as udev replaces by-id links
 }
 
-// Waits (up to 2 s) until fd reports input or hangup, as the event loop would.
-bool wait_ready(int fd) {
+// Waits until fd reports input or hangup, as the event loop would.
+bool wait_ready(int fd, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, 2000) == 1;
+  return ::poll(&p, 1, timeout_ms) == 1;
 }
 
 void send(const Pty& p, std::string_view bytes) {
