@@ -78,10 +78,13 @@ TEST_GROUP(TtyScanner) {
     o.reopen_max = 1s;
     return o;
   }
-  // Reads what the scanner has, with "now" moving forward.
+  // Reads everything the pty delivers (it may arrive in pieces): waits up to 2 s for the
+  // first readiness, then until the line has been quiet for 50 ms or the scanner closed.
   void pump(TtyScanner & s, hal::Clock::MonoTime now) {
-    CHECK_TRUE(wait_ready(s.fd()));
-    s.on_readable(now, got);
+    CHECK_TRUE(wait_ready(s.fd(), 2000));
+    do {
+      s.on_readable(now, got);
+    } while (s.fd() >= 0 && wait_ready(s.fd(), 50));
   }
 };
 
