@@ -134,8 +134,7 @@ void ScanAssembler::feed(const input_event& ev, std::vector<ScanRead>& out) {
   if (skip_to_report_ || ev.type != EV_KEY) {
     return;  // EV_MSC scan codes, EV_LED echoes: not text
   }
-  Micros t(static_cast<long long>(ev.input_event_sec) * 1000000LL +
-           static_cast<long long>(ev.input_event_usec));
+  Micros t = static_cast<Micros>(ev.input_event_sec) * 1000000U + static_cast<Micros>(ev.input_event_usec);
   on_key(ev.code, ev.value, t, out);
 }
 
@@ -143,7 +142,9 @@ void ScanAssembler::on_key(std::uint16_t code, int value, Micros t, std::vector<
   if (value == 2) {
     return;  // kernel autorepeat of a held key: a scanner never means it
   }
-  if (options_.gap.count() > 0 && last_event_ && pending() && t - *last_event_ > options_.gap) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(options_.gap).count();
+  Micros gap = us > 0 ? static_cast<Micros>(us) : 0;
+  if (gap > 0 && last_event_ && pending() && t > *last_event_ && t - *last_event_ > gap) {
     flush_idle(out);
   }
   last_event_ = t;

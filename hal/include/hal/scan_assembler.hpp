@@ -80,7 +80,9 @@ class ScanAssembler {
   const ScanAssemblerOptions& options() const { return options_; }
 
  private:
-  using Micros = std::chrono::microseconds;
+  // Event time in microseconds. Unsigned: recorded files may hold any timestamp, and the
+  // arithmetic must wrap, not overflow.
+  using Micros = std::uint64_t;
   void on_key(std::uint16_t code, int value, Micros t, std::vector<ScanRead>& out);
   bool on_modifier(std::uint16_t code, int value);
   void on_press(std::uint16_t code, std::vector<ScanRead>& out);
