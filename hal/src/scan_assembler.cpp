@@ -335,7 +335,6 @@ void ScanAssembler::put_raw(char32_t ch) {
   std::string enc;
   append_utf8(enc, ch);
   if (text_.size() + enc.size() > options_.max_length) {
-    overflow_ = true;
     reject("scan longer than " + std::to_string(options_.max_length) + " bytes");
     return;
   }
@@ -369,7 +368,6 @@ void ScanAssembler::clear_scan() {
   text_.clear();
   error_.clear();
   started_ = false;
-  overflow_ = false;
   dead_ = 0;
   alt_code_.reset();
 }

@@ -98,7 +98,6 @@ class ScanAssembler {
   std::string text_;
   std::string error_;  // first reason this scan is rejected
   bool started_ = false;
-  bool overflow_ = false;
   bool discarding_ = false;  // after SYN_DROPPED: until terminator or gap
   bool skip_to_report_ = false;
   std::optional<Micros> last_event_;
