@@ -77,7 +77,7 @@ TEST(GpioOutputHw, APulseOnTheRealLineEndsOff) {
   CHECK_TRUE(fb.add_output("green", **out).ok());
   fb.define_builtins();
   hal::SystemClock clock;
-  CHECK_TRUE(fb.play("ok", clock.mono()).ok());  // green pulse 300ms
+  CHECK_TRUE(fb.play("accepted", clock.mono()).ok());  // green pulse 300ms
   LONGS_EQUAL(1, sim.value(0));
   while (auto d = fb.next_deadline()) {
     std::this_thread::sleep_until(*d);
