@@ -9,10 +9,12 @@
 // takes the chip down (live=0) and removes every configfs directory it made.
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -92,7 +94,7 @@ class GpioSimChip {
   }
   bool make_dir(const std::string& path) {
     if (::mkdir(path.c_str(), 0755) != 0) {
-      error_ = "mkdir " + path + " failed (is gpio-sim loaded and configfs mounted?)";
+      error_ = "mkdir " + path + ": " + std::strerror(errno) + " (is gpio-sim loaded and configfs mounted?)";
       return false;
     }
     made_.push_back(path);
