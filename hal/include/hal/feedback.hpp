@@ -6,7 +6,7 @@
 // played on that output. Timed by the loop through next_deadline() / on_deadline(now).
 //
 // Built-in signals (define_builtins(); a profile may redefine any of them with define()):
-//   ok          green "pulse 300ms"                           event accepted (durable)
+//   accepted    green "pulse 300ms"                           event accepted (durable)
 //   bad_scan    red "blink 200ms x3", buzzer "pulse 150ms"    label rejected
 //   queue_full  red "on", buzzer "pulse 1s"                   outbox full: stop scanning
 //   no_unit     red "blink 800ms x2"                          button pressed, no unit scanned
@@ -48,6 +48,8 @@ class Feedback {
 
   // Errc::config when the name is already taken.
   Status add_output(std::string name, Output& output);
+  // Adds (or resets) the built-in signals for the outputs added so far; call it after
+  // add_output() and before the profile's own define() calls, which then win.
   void define_builtins();
   // Errc::config when a part names an unknown output; "" is not a valid name.
   Status define(std::string signal, std::vector<SignalPart> parts);
