@@ -148,9 +148,9 @@ agent::Json StationReport::status_json() const {
         static_cast<double>(
             std::chrono::duration_cast<std::chrono::seconds>(t.valid_until - clock_.wall()).count()));
   }
-  cJSON_AddNumberToObject(tok, "valid_until_ms", static_cast<double>(to_ms(t.valid_until)));
-  cJSON_AddStringToObject(tok, "last_error", t.last_error.c_str());
-  cJSON_AddBoolToObject(tok, "credentials_rejected", t.credentials_rejected);
+  cJSON_AddStringToObject(
+      tok, "last_error",
+      t.credentials_rejected ? "credentials rejected: re-provision" : t.last_error.c_str());
   agent::DispatcherStatus d = dispatcher_.status();
   cJSON_AddItemToObject(r, "dispatcher", agent::dispatcher_status_json(d).release());
   cJSON* link = cJSON_AddObjectToObject(r, "link");
@@ -218,7 +218,8 @@ void StationReport::write_metrics() {
 }
 
 void StationReport::publish(MonoTime now) {
-  if (profile_ && !profile_->metrics.textfile.empty() && now >= next_metrics_) {
+  bool final = state_ == "stopped";
+  if (profile_ && !profile_->metrics.textfile.empty() && (now >= next_metrics_ || final)) {
     write_metrics();
     next_metrics_ = now + std::chrono::seconds(profile_->metrics.interval_s);
   }

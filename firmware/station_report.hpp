@@ -12,7 +12,6 @@
 //   {"station", "profile", "state": "running"|"draining"|"stopped",
 //    "updated_ms", "clock_synced", "boot_id",
 //    "devices": [{..., "kind", "path", "connected", "last_error"}],
-//    "token": {"state", "expires_in_s", "valid_until_ms", "last_error", "credentials_rejected"},
 //    "link": {"ok", "failures", "retry_in_ms", "last_error"},
 //    "counters": {"accepted", "refused", "delivered", "rejected", "retried", "in_flight"},
 //    "accept_latency_ms": {"last", "max"},
