@@ -92,7 +92,7 @@ std::string check_prometheus_text(const std::string& text) {
         if (!std::regex_match(name, kName) || kTypes.count(rest) == 0 || types.count(name) != 0) {
           return at + "bad or repeated TYPE line";
         }
-        if (rest == " counter" && name.size() > 6 && name.compare(name.size() - 6, 6, "_total") != 0) {
+        if (rest == " counter" && (name.size() < 6 || name.compare(name.size() - 6, 6, "_total") != 0)) {
           return at + "counter " + name + " should end in _total";
         }
         types[name] = rest.substr(1);
