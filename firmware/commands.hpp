@@ -40,5 +40,6 @@ enum Exit : int {
 int cmd_version(int argc, char** argv);
 int cmd_provision(int argc, char** argv);
 int cmd_check(int argc, char** argv);
+int cmd_decode(int argc, char** argv);
 
 }  // namespace firmware

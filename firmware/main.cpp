@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"version", cmd_version, "print version and library versions"},
     {"provision", cmd_provision, "seal an ION API key (read from stdin) on this board"},
     {"check", cmd_check, "prove the sealed key works: token, me query, one inventory query"},
+    {"decode", cmd_decode, "decode a scan (argument, stdin or recorded evdev stream) to JSON"},
 };
 
 void print_help(std::FILE* out) {

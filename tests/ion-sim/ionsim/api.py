@@ -13,7 +13,6 @@ import datetime
 import functools
 import re
 
-from . import rules
 from .gql import SimError
 from .store import OPEN_RUN_STATUSES
 

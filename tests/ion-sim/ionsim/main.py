@@ -127,7 +127,12 @@ def run(args, state_dir):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if args.ready_file:
-        write_ready(args.ready_file, info)
+        try:
+            write_ready(args.ready_file, info)
+        except OSError as e:
+            print("ion-sim: write ready file %s: %s" % (args.ready_file, e), file=sys.stderr)
+            server.server_close()
+            return 2
     print("ion-sim: listening on %s (ca %s)" % (api_url, ca), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

@@ -8,7 +8,7 @@ validates everything first and writes last, so a rejected mutation changes nothi
 
 from . import rules
 from .api import (InventoryView, LocationView, PartView, ProcedureView, RunStepView, RunView,
-                  StepView, UserView, View, _listing, _not_modelled, check_etag, connection,
+                  StepView, UserView, View, _listing, _not_modelled, check_etag,
                   not_found, now_iso, parse_id, view)
 from .gql import SimError
 from .store import new_etag
@@ -88,8 +88,8 @@ class QueryRoot:
     def f_runStep(self, id):
         return self._one("run_steps", RunStepView, id)
 
-    def f_issues(self, first=None, after=None):
-        return connection([View(self.s, r) for r in self.s.issues.values()], first, after)
+    def f_issues(self, filters=None, **args):
+        return _listing(self.s, "issues", View, filters, args)
 
     def f_fileAttachment(self, id):
         _not_modelled("fileAttachment")

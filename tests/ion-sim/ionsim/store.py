@@ -30,6 +30,7 @@ INDEXED = {
     "locations": ("name",),
     "part_inventories": ("serialNumber", "lotNumber", "partId", "locationId"),
     "runs": ("procedureId", "partInventoryId"),
+    "issues": ("partInventoryId",),
 }
 
 # Run step statuses in which a run still holds its unit (the unit reads as WIP).
@@ -266,5 +267,4 @@ class Store:
             "run_fields": rows(self.run_fields),
             "issues": rows(self.issues),
             "next_ids": dict(self.next_ids),
-            "revoked_clients": [],
         }

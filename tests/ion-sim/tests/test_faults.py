@@ -76,7 +76,8 @@ def test_close_before_apply_applies_nothing(sim):
         create_issue(sim, token=token)
     assert issue_count(sim) == 0
     entry = sim.admin("GET", "/log")["entries"][-1]
-    assert entry["fault"] == "close" and entry["applied"] is False
+    assert entry["fault"] == "close" and entry["applied"] is False and entry["status"] is None
+    assert entry["query"] == CREATE_ISSUE and entry["variables"]["input"]["title"] == "x"
 
 
 def test_apply_then_drop_creates_what_a_retry_would_duplicate(sim):
@@ -197,3 +198,13 @@ def test_simctl_token_and_gql(sim):
     out = subprocess.run(simctl + ["gql", "query($id: ID!) { partInventory(id: $id) { serialNumber } }", '{"id": 1020}'],
                          stdout=subprocess.PIPE, check=True)
     assert json.loads(out.stdout)["data"]["partInventory"]["serialNumber"] == "PSU0001"
+
+
+def test_simctl_summary_shows_runs_and_units(sim):
+    import subprocess
+    from conftest import SIM_DIR
+    create_issue(sim, "dented")
+    out = subprocess.run([os.path.join(SIM_DIR, "simctl"), "--ready-file", sim.ready_path, "summary"],
+                         stdout=subprocess.PIPE, check=True).stdout.decode()
+    assert "1901   IN_PROGRESS" in out and "19012  TODO" in out
+    assert "SN-000101" in out and "RECEIVING" in out and "dented" in out

@@ -233,6 +233,12 @@ def test_create_issue(sim):
     assert row["partInventoryId"] == 1003 and row["createdById"] == 42
     listed = sim.ok("{ issues(first: 10) { edges { node { id } } } }")["issues"]["edges"]
     assert [e["node"]["id"] for e in listed] == [3001]
+    sim.ok(CREATE_ISSUE, {"input": {"partInventoryId": 1003, "title": "Leak [ion-agent:abc123]"}})
+    sim.ok(CREATE_ISSUE, {"input": {"partInventoryId": 1004, "title": "Leak [ion-agent:abc123]"}})
+    q = """query($u: ID, $m: String) { issues(filters: {partInventoryId: {eq: $u}, title: {ilike: $m}}, first: 5) {
+      edges { node { id title } } } }"""
+    found = sim.ok(q, {"u": 1003, "m": "%[ion-agent:abc123]%"})["issues"]["edges"]
+    assert [e["node"]["id"] for e in found] == [3002]
 
 
 def test_mutation_literal_values(sim):
