@@ -24,6 +24,12 @@ struct Fixture {
     write(dir + "/machine-id", "fuzz-machine\n", 0644);
     write(dir + "/device.key", std::string(32, 'k'), 0600);
   }
+  ~Fixture() {  // static: runs at exit, leaves no temp files behind
+    for (const char* f : {"/machine-id", "/device.key", "/credentials.sealed"}) {
+      ::unlink((dir + f).c_str());
+    }
+    ::rmdir(dir.c_str());
+  }
   static void write(const std::string& path, const std::string& bytes, mode_t mode) {
     FILE* f = std::fopen(path.c_str(), "wb");
     if (f != nullptr) {
