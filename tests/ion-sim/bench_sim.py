@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Prints ion-sim throughput for an agent-like request mix over one keep-alive HTTPS
-connection: find a unit by serial, then a mutation (createIssue), N times each.
-Usage: tests/ion-sim/bench_sim.py [N] (starts and stops its own simulator)."""
+"""Prints ion-sim throughput over one keep-alive HTTPS connection, as the agent would use it:
+a unit lookup and a mutation on the small fixture, then the same lookups after N units and N
+runs have been created (state grows during a 10 000-intent drain benchmark).
+Usage: tests/ion-sim/bench_sim.py [N]   (starts and stops its own simulator)"""
 
 import os
 import sys
@@ -15,6 +16,23 @@ from conftest import SimProcess  # noqa: E402
 FIND = """query FindUnit($sn: String!) { partInventories(filters: {serialNumber: {eq: $sn}}, first: 10) {
   edges { node { id _etag serialNumber status location { id name } part { id partNumber } } } } }"""
 ISSUE = "mutation CreateIssue($input: CreateIssueInput!) { createIssue(input: $input) { issue { id } } }"
+CREATE_INV = """mutation CreateInv($input: CreatePartInventoryInput!) {
+  createPartInventory(input: $input) { partInventory { id } } }"""
+CREATE_RUN = "mutation CreateRun($input: CreateRunInput!) { createRun(input: $input) { run { id steps { id _etag } } } }"
+RUNS = """query Runs($u: ID) { runs(filters: {partInventoryId: {eq: $u}, procedureId: {eq: 12}}, first: 10) {
+  edges { node { id status steps { id status _etag } } } } }"""
+
+
+def timed(sim, conn, token, label, calls):
+    t0 = time.time()
+    out = None
+    for query, variables in calls:
+        status, out = sim.gql(query, variables, token=token, conn=conn)
+        assert status == 200 and "errors" not in out, out
+    dt = time.time() - t0
+    print("%-34s %6d requests  %7.1f req/s  %6.2f ms/request" % (label, len(calls), len(calls) / dt,
+                                                                   dt * 1000 / len(calls)))
+    return out
 
 
 def main():
@@ -25,14 +43,16 @@ def main():
     try:
         conn = sim.connect()
         token = sim.token()
-        for name, query, variables in (("query FindUnit", FIND, {"sn": "SN-000104"}),
-                                       ("mutation CreateIssue", ISSUE, {"input": {"partInventoryId": 1004}})):
-            t0 = time.time()
-            for _ in range(n):
-                status, body = sim.gql(query, variables, token=token, conn=conn)
-                assert status == 200 and "errors" not in body, body
-            dt = time.time() - t0
-            print("%-22s %6d requests  %7.1f req/s  %6.2f ms/request" % (name, n, n / dt, dt * 1000 / n))
+        timed(sim, conn, token, "query FindUnit (fixture)", [(FIND, {"sn": "SN-000104"})] * n)
+        timed(sim, conn, token, "mutation CreateIssue", [(ISSUE, {"input": {"partInventoryId": 1004}})] * n)
+        timed(sim, conn, token, "mutation CreatePartInventory",
+              [(CREATE_INV, {"input": {"partId": 100, "serialNumber": "B%06d" % i}}) for i in range(n)])
+        timed(sim, conn, token, "mutation CreateRun",
+              [(CREATE_RUN, {"input": {"procedureId": 12, "partInventoryId": 5001 + i}}) for i in range(n)])
+        timed(sim, conn, token, "query FindUnit (+%d units)" % n,
+              [(FIND, {"sn": "B%06d" % (i % n)}) for i in range(n)])
+        timed(sim, conn, token, "query Runs of a unit (+%d runs)" % n,
+              [(RUNS, {"u": 5001 + (i % n)}) for i in range(n)])
     finally:
         sim.stop()
 

@@ -61,7 +61,7 @@ def _edit(sim, spec, fields):
         rec = _record(sim, spec)
         if not isinstance(fields, dict) or "id" in fields:
             raise ValueError("fields: expected an object without 'id'")
-        rec.update(fields)
+        sim.store.update(spec["table"], rec, fields)
         sim.store.touch(rec)
         if "runId" in rec and rec["runId"] in sim.store.runs:
             refresh_run(sim.store, sim.store.runs[rec["runId"]], now_iso())
@@ -77,8 +77,8 @@ def _config(sim, server, body):
                     raise ValueError("%s: expected one of %s, got %r" % (key, allowed[key], value))
                 setattr(sim.config, key, value)
             elif key == "token_ttl":
-                if not isinstance(value, (int, float)) or value <= 0:
-                    raise ValueError("token_ttl: expected seconds > 0, got %r" % (value,))
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    raise ValueError("token_ttl: expected whole seconds >= 1, got %r" % (value,))
                 sim.config.token_ttl = value
             elif key == "fault_seed":
                 server.faults.seed(value)

@@ -13,7 +13,6 @@ import datetime
 import functools
 import re
 
-from . import rules
 from .gql import SimError
 from .store import OPEN_RUN_STATUSES
 
@@ -259,9 +258,33 @@ def connection(views, first=None, after=None, last=None, before=None, sort=None)
     }
 
 
+def _candidates(store, table, filters):
+    """Ids an indexed eq/in condition narrows the search to, or None (scan the table)."""
+    best = None
+    for key, cond in (filters or {}).items():
+        if not cond or key == "part":
+            continue
+        if key != "id" and (table, key) not in store.indexes:
+            continue
+        values = [cond["eq"]] if cond.get("eq") is not None else cond.get("in")
+        if values is None:
+            continue
+        if key == "id":
+            ids = {int(v) for v in values if str(v).isdigit()}
+        else:
+            ids = set().union(*(store.lookup(table, key, v) for v in values)) if values else set()
+        if best is None or len(ids) < len(best):
+            best = ids
+    return best
+
+
 def _listing(store, table, cls, filters, args):
-    views = [cls(store, r) for r in getattr(store, table).values()]
-    views = [v for v in views if matches(v, filters)]
+    rows = getattr(store, table)
+    ids = _candidates(store, table, filters)
+    records = rows.values() if ids is None else [rows[i] for i in sorted(ids) if i in rows]
+    views = [cls(store, r) for r in records]
+    if filters:
+        views = [v for v in views if matches(v, filters)]
     return connection(views, args.get("first"), args.get("after"), args.get("last"),
                       args.get("before"), args.get("sort"))
 

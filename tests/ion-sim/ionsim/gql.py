@@ -24,11 +24,10 @@ logging.getLogger("graphql").setLevel(logging.CRITICAL)
 class SimError(Exception):
     """A GraphQL-level error a resolver raises on purpose (ION-shaped: message + code)."""
 
-    def __init__(self, message, code="BAD_REQUEST", http_status=None):
+    def __init__(self, message, code="BAD_REQUEST"):
         super().__init__(message)
         self.message = message
         self.code = code
-        self.http_status = http_status
 
 
 def resolve_field(source, info, **args):

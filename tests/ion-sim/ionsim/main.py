@@ -21,6 +21,13 @@ from .store import FixtureError
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1 second, got %s" % text)
+    return value
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="ion-sim", description="ION (First Resonance) API simulator for tests")
     p.add_argument("--port", type=int, default=0, help="listen port (0 = any free port)")
@@ -28,7 +35,7 @@ def parse_args(argv):
     p.add_argument("--ready-file", help="write {port, ca, api_url, token_url, ...} here once listening")
     p.add_argument("--fixture", default=os.path.join(HERE, "fixtures", "factory.json"))
     p.add_argument("--schema", default=os.path.join(HERE, "schema.graphql"))
-    p.add_argument("--token-ttl", type=float, default=300, help="token lifetime in seconds (default 300)")
+    p.add_argument("--token-ttl", type=_positive_int, default=300, help="token lifetime in seconds (default 300)")
     p.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     p.add_argument("--state-dir", help="CA, server cert and signing key live here (reused if present)")
     p.add_argument("--san", action="append", default=[], help="extra DNS name or IP for the server cert")
@@ -120,7 +127,12 @@ def run(args, state_dir):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if args.ready_file:
-        write_ready(args.ready_file, info)
+        try:
+            write_ready(args.ready_file, info)
+        except OSError as e:
+            print("ion-sim: write ready file %s: %s" % (args.ready_file, e), file=sys.stderr)
+            server.server_close()
+            return 2
     print("ion-sim: listening on %s (ca %s)" % (api_url, ca), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

@@ -8,7 +8,7 @@ validates everything first and writes last, so a rejected mutation changes nothi
 
 from . import rules
 from .api import (InventoryView, LocationView, PartView, ProcedureView, RunStepView, RunView,
-                  StepView, UserView, View, _listing, _not_modelled, check_etag, connection,
+                  StepView, UserView, View, _listing, _not_modelled, check_etag,
                   not_found, now_iso, parse_id, view)
 from .gql import SimError
 from .store import new_etag
@@ -88,8 +88,8 @@ class QueryRoot:
     def f_runStep(self, id):
         return self._one("run_steps", RunStepView, id)
 
-    def f_issues(self, first=None, after=None):
-        return connection([View(self.s, r) for r in self.s.issues.values()], first, after)
+    def f_issues(self, filters=None, **args):
+        return _listing(self.s, "issues", View, filters, args)
 
     def f_fileAttachment(self, id):
         _not_modelled("fileAttachment")
@@ -119,9 +119,8 @@ class Root(QueryRoot):
     def f_updatePart(self, input):
         rec = _lookup(self.s.parts, input["id"], "Part")
         check_etag(rec, input["etag"])
-        for k in ("description", "revision", "partType", "trackingType", "maintenanceIntervalSeconds"):
-            if input.get(k) is not None:
-                rec[k] = input[k]
+        self.s.update("parts", rec, {k: input[k] for k in ("description", "revision", "partType", "trackingType",
+                                                            "maintenanceIntervalSeconds") if input.get(k) is not None})
         _merge_attributes(rec, input.get("attributes"))
         self.s.touch(rec)
         return {"part": PartView(self.s, rec)}
@@ -137,8 +136,9 @@ class Root(QueryRoot):
             if quantity is not None and quantity not in (0, 1):
                 raise SimError("Serial-tracked inventory of part %s must have quantity 1, got %s"
                                % (part["partNumber"], quantity), "VALIDATION_ERROR")
-            for inv in self.s.part_inventories.values():
-                if inv["partId"] == part["id"] and inv.get("serialNumber") == serial and inv["id"] != own_id:
+            for inv_id in self.s.lookup("part_inventories", "serialNumber", serial) if serial is not None else ():
+                inv = self.s.part_inventories[inv_id]
+                if inv["partId"] == part["id"] and inv_id != own_id:
                     raise SimError("Serial number %s already exists for part %s"
                                    % (serial, part["partNumber"]), "VALIDATION_ERROR")
         elif serial is not None:
@@ -161,7 +161,7 @@ class Root(QueryRoot):
                       unavailable=False, attributes=[], createdById=self.user_id)
         rec = self.s.new_record("part_inventories", fields)
         if serial_tracked and serial is None:
-            rec["serialNumber"] = "%s-%d" % (part["partNumber"], rec["id"])  # ION auto-generates
+            self.s.update("part_inventories", rec, {"serialNumber": "%s-%d" % (part["partNumber"], rec["id"])})
         _merge_attributes(rec, input.get("attributes"))
         return {"partInventory": InventoryView(self.s, rec)}
 
@@ -181,11 +181,11 @@ class Root(QueryRoot):
             old = next((x for x in rec.get("attributes", []) if x["key"] == a["key"]), None)
             if old is not None and a.get("etag") != old.get("Etag"):
                 raise SimError("Etag does not match", "CONCURRENCY_ERROR")
-        for k in ("quantity", "serialNumber", "lotNumber", "unavailable", "lastMaintainedDate"):
-            if k in input and input[k] is not None:
-                rec[k] = input[k]
+        changes = {k: input[k] for k in ("quantity", "serialNumber", "lotNumber", "unavailable", "lastMaintainedDate")
+                   if input.get(k) is not None}
         if input.get("locationId") is not None:
-            rec["locationId"] = parse_id(input["locationId"], "Location")
+            changes["locationId"] = parse_id(input["locationId"], "Location")
+        self.s.update("part_inventories", rec, changes)
         _merge_attributes(rec, input.get("attributes"))
         self.s.touch(rec)
         return {"partInventory": InventoryView(self.s, rec)}
@@ -195,7 +195,7 @@ class Root(QueryRoot):
         check_etag(rec, etag)
         if self.s.runs_by_inventory.get(rec["id"]):
             raise SimError("PartInventory %d has runs and cannot be deleted" % rec["id"], "VALIDATION_ERROR")
-        del self.s.part_inventories[rec["id"]]
+        self.s.delete("part_inventories", rec["id"])
         return {"id": rec["id"]}
 
     # ---- runs ----------------------------------------------------------------------------

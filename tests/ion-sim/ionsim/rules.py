@@ -95,7 +95,7 @@ def check_value(field, value):
             bad = "one of %s" % options
     elif ftype == "MULTISELECT":
         options = field.get("options") or []
-        if not isinstance(value, list) or any(v not in options for v in value):
+        if not isinstance(value, list) or (options and any(v not in options for v in value)):
             bad = "a list drawn from %s" % options
     if bad:
         raise SimError("Invalid value for run step field %d '%s' (%s): expected %s, got %r"

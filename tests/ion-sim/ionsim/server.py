@@ -20,6 +20,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import faults as faults_mod
+from .admin import admin
 from .sim import JSON, TOKEN_PATHS, _gql_error
 
 MAX_BODY = 16 * 1024 * 1024
@@ -63,12 +64,23 @@ class SimHTTPServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ion-sim/1.0"
-    sys_version = ""
     timeout = 120
 
+    def version_string(self):
+        return self.server_version
+
     def log_message(self, fmt, *args):
+        pass  # ION requests are summarised by _record (with --verbose); admin calls are quiet
+
+    def _record(self, entry):
+        self.server.sim.record(entry)
         if self.server.verbose:
-            sys.stderr.write("ion-sim: %s %s\n" % (self.address_string(), fmt % args))
+            what = entry["endpoint"] if entry["endpoint"] == "token" else "%s %s" % (
+                entry.get("operation_type") or "?", entry.get("operation_name") or ",".join(entry["root_fields"]))
+            flags = [f for f in (entry["fault"] and "fault=" + entry["fault"], entry["applied"] and "applied",
+                                 entry["errors"] and "error: " + entry["errors"][0][:120]) if f]
+            sys.stderr.write("ion-sim: %s %s %s %s\n" % (entry["status"] or "dropped", entry["client_id"] or "-",
+                                                         what, " ".join(flags)))
 
     # ---- plumbing ------------------------------------------------------------------------
 
@@ -164,6 +176,13 @@ class Handler(BaseHTTPRequestHandler):
                  "operation_name": None, "operation_type": None, "root_fields": [], "errors": [],
                  "applied": False, "fault": None}
         payload, names, is_mutation = describe(sim, endpoint, body)
+        if isinstance(payload, dict):  # logged even when a fault answers before execution
+            entry.update(query=payload.get("query"), variables=payload.get("variables"),
+                         operation_name=payload.get("operationName"))
+            if isinstance(payload.get("query"), str):
+                op = sim.engine.prepare(payload["query"]).operation(payload.get("operationName"))
+                if op is not None:
+                    entry.update(operation_type=op[0], root_fields=op[1])
         fault = self.server.faults.take(endpoint, names, is_mutation)
         if fault is not None:
             entry["fault"] = fault["kind"]
@@ -181,9 +200,9 @@ class Handler(BaseHTTPRequestHandler):
         entry.update(status=status, duration_ms=round((time.time() - started) * 1000, 3))
         if fault is not None and fault["kind"] == "drop_after_apply":
             entry["status"] = None
-            sim.record(entry)
+            self._record(entry)
             return self._drop()
-        sim.record(entry)
+        self._record(entry)
         self._send(status, headers, out)
 
     def _fault_reply(self, fault, entry, started):
@@ -191,7 +210,7 @@ class Handler(BaseHTTPRequestHandler):
         entry["duration_ms"] = round((time.time() - started) * 1000, 3)
         if kind == "close":
             entry["status"] = None
-            self.server.sim.record(entry)
+            self._record(entry)
             return self._drop()
         headers = dict(JSON)
         if kind == "graphql_error":
@@ -204,7 +223,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             status, body = fault["status"], {"errors": [{"message": "Simulated HTTP %d" % fault["status"]}]}
         entry["status"] = status
-        self.server.sim.record(entry)
+        self._record(entry)
         self._send(status, headers, body)
 
     def _graphql(self, payload, entry):
@@ -258,5 +277,3 @@ def discovery(server):
             "grant_types_supported": ["client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"]}
 
-
-from .admin import admin  # noqa: E402  (admin imports nothing from here at import time)

@@ -11,7 +11,6 @@ import collections
 import copy
 import sys
 import threading
-import time
 import traceback
 import urllib.parse
 
@@ -188,6 +187,3 @@ class Sim:
             dump["revoked_clients"] = sorted(self.tokens.revoked)
             dump["config"] = self.config.as_dict()
         return dump
-
-    def now(self):
-        return time.time()

@@ -22,6 +22,17 @@ ID_BASES = {
     "entities": 900001,
 }
 
+# Equality indexes kept up to date on every write (Store.new_record/update/delete), so the
+# lookups the agent makes per intent (unit by serial, runs of a unit) stay O(1) when a
+# benchmark has created tens of thousands of records.
+INDEXED = {
+    "parts": ("partNumber",),
+    "locations": ("name",),
+    "part_inventories": ("serialNumber", "lotNumber", "partId", "locationId"),
+    "runs": ("procedureId", "partInventoryId"),
+    "issues": ("partInventoryId",),
+}
+
 # Run step statuses in which a run still holds its unit (the unit reads as WIP).
 OPEN_RUN_STATUSES = {"TODO", "IN_PROGRESS", "REDLINE", "HOLD", "FAILED"}
 
@@ -52,6 +63,7 @@ class Store:
         self.run_fields = {}
         self.issues = {}
         self.runs_by_inventory = {}
+        self.indexes = {(t, f): {} for t, fields in INDEXED.items() for f in fields}
         try:
             self._seed(fixture)
         except (KeyError, TypeError, ValueError) as e:
@@ -79,7 +91,34 @@ class Store:
         rec = {"id": rec_id, "_etag": new_etag(), "entityId": self.alloc("entities")}
         rec.update(fields)
         getattr(self, table)[rec_id] = rec
+        self._index(table, rec, True)
         return rec
+
+    @staticmethod
+    def index_key(value):
+        return None if value is None else str(value)
+
+    def _index(self, table, rec, add):
+        for field in INDEXED.get(table, ()):
+            bucket = self.indexes[(table, field)].setdefault(self.index_key(rec.get(field)), set())
+            if add:
+                bucket.add(rec["id"])
+            else:
+                bucket.discard(rec["id"])
+
+    def update(self, table, rec, fields):
+        """Writes fields of a stored record (keeps indexes right; the caller rotates _etag)."""
+        self._index(table, rec, False)
+        rec.update(fields)
+        self._index(table, rec, True)
+
+    def delete(self, table, rec_id):
+        rec = getattr(self, table).pop(rec_id)
+        self._index(table, rec, False)
+
+    def lookup(self, table, field, value):
+        """Ids of records whose field equals value (str-compared), from the index."""
+        return self.indexes[(table, field)].get(self.index_key(value), set())
 
     # ---- seeding -------------------------------------------------------------------------
 
@@ -228,5 +267,4 @@ class Store:
             "run_fields": rows(self.run_fields),
             "issues": rows(self.issues),
             "next_ids": dict(self.next_ids),
-            "revoked_clients": [],
         }

@@ -10,6 +10,7 @@ graphql-core 3 on a Debian 12 host).
 import http.client
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -36,16 +37,21 @@ OLD_TOKEN_PATH = "/auth/realms/api-keys/protocol/openid-connect/token"
 
 class SimProcess:
     def __init__(self, args=(), tmp=None):
+        self.own_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix="ion-sim-test-")
         self.ready_path = os.path.join(self.tmp, "ready.json")
         python = os.environ.get("ION_SIM_PYTHON", "/usr/bin/python3")
         cmd = [python, os.path.join(SIM_DIR, "ion-sim"), "--port", "0", "--ready-file", self.ready_path]
-        self.proc = subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Output goes to a file, not a pipe nobody drains (a full pipe would block the sim).
+        self.log_path = os.path.join(self.tmp, "sim-%d.log" % time.time_ns())
+        self.log_file = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd + list(args), stdout=self.log_file, stderr=subprocess.STDOUT)
         deadline = time.time() + 15
         while not os.path.exists(self.ready_path):
             if self.proc.poll() is not None or time.time() > deadline:
-                out, err = self.proc.communicate(timeout=5) if self.proc.poll() is not None else (b"", b"")
-                raise RuntimeError("ion-sim did not start: %s %s" % (out.decode(), err.decode()))
+                self.stop()
+                with open(self.log_path, errors="replace") as f:
+                    raise RuntimeError("ion-sim did not start: %s" % f.read())
             time.sleep(0.02)
         with open(self.ready_path) as f:
             self.ready = json.load(f)
@@ -122,8 +128,9 @@ class SimProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
+        self.log_file.close()
+        if self.own_tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
         return self.proc.returncode
 
 

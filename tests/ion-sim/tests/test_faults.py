@@ -2,6 +2,8 @@
 """Fault injection, the request log, reset, and concurrency safety."""
 
 import http.client
+import json
+import os
 import threading
 import time
 
@@ -27,6 +29,19 @@ def test_fail_next_n_with_status(sim):
     assert create_issue(sim)[0] == 200
     assert issue_count(sim) == 1
     assert sim.admin("GET", "/faults")["faults"] == []
+
+
+def test_outage_until_cleared_via_simctl(sim):
+    import subprocess
+    from conftest import SIM_DIR
+    simctl = [os.path.join(SIM_DIR, "simctl"), "--ready-file", sim.ready_path]
+    out = subprocess.run(simctl + ["fault", "status", "503", "--forever"], stdout=subprocess.PIPE, check=True)
+    assert json.loads(out.stdout)["faults"][0]["count"] is None
+    assert [create_issue(sim)[0] for _ in range(5)] == [503] * 5
+    subprocess.run(simctl + ["faults", "clear"], stdout=subprocess.PIPE, check=True)
+    assert create_issue(sim)[0] == 200
+    bad = subprocess.run(simctl + ["revoke", "no-such-client"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert bad.returncode == 1 and b"unknown client" in bad.stderr
 
 
 def test_rate_limit_with_and_without_retry_after(sim):
@@ -61,7 +76,8 @@ def test_close_before_apply_applies_nothing(sim):
         create_issue(sim, token=token)
     assert issue_count(sim) == 0
     entry = sim.admin("GET", "/log")["entries"][-1]
-    assert entry["fault"] == "close" and entry["applied"] is False
+    assert entry["fault"] == "close" and entry["applied"] is False and entry["status"] is None
+    assert entry["query"] == CREATE_ISSUE and entry["variables"]["input"]["title"] == "x"
 
 
 def test_apply_then_drop_creates_what_a_retry_would_duplicate(sim):
@@ -171,3 +187,24 @@ def test_racing_updates_with_one_etag_let_exactly_one_win(sim):
     wins = [r for r in results if "errors" not in r]
     assert len(wins) == 1
     assert all(r["errors"][0]["message"] == "Etag does not match" for r in results if "errors" in r)
+
+
+def test_simctl_token_and_gql(sim):
+    import subprocess
+    from conftest import SIM_DIR
+    simctl = [os.path.join(SIM_DIR, "simctl"), "--ready-file", sim.ready_path]
+    token = subprocess.run(simctl + ["token"], stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+    assert sim.ok("{ me { id } }", token=token)["me"]["id"] == 42
+    out = subprocess.run(simctl + ["gql", "query($id: ID!) { partInventory(id: $id) { serialNumber } }", '{"id": 1020}'],
+                         stdout=subprocess.PIPE, check=True)
+    assert json.loads(out.stdout)["data"]["partInventory"]["serialNumber"] == "PSU0001"
+
+
+def test_simctl_summary_shows_runs_and_units(sim):
+    import subprocess
+    from conftest import SIM_DIR
+    create_issue(sim, "dented")
+    out = subprocess.run([os.path.join(SIM_DIR, "simctl"), "--ready-file", sim.ready_path, "summary"],
+                         stdout=subprocess.PIPE, check=True).stdout.decode()
+    assert "1901   IN_PROGRESS" in out and "19012  TODO" in out
+    assert "SN-000101" in out and "RECEIVING" in out and "dented" in out

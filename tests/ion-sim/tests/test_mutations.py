@@ -209,6 +209,15 @@ def test_move_unit_with_update_part_inventory(sim):
     moved = sim.ok(UPDATE_INV, {"input": {"id": 1001, "etag": etag, "locationId": 2}})
     inv = moved["updatePartInventory"]["partInventory"]
     assert inv["location"] == {"id": 2, "name": "KIT-A"} and inv["_etag"] != etag
+    # Lookups by location and serial follow the write (they are served from indexes).
+    q = "query($l: ID) { partInventories(filters: {locationId: {eq: $l}}) { edges { node { id } } } }"
+    assert 1001 in [e["node"]["id"] for e in sim.ok(q, {"l": 2})["partInventories"]["edges"]]
+    assert 1001 not in [e["node"]["id"] for e in sim.ok(q, {"l": "1"})["partInventories"]["edges"]]
+    renamed = sim.ok(UPDATE_INV, {"input": {"id": 1001, "etag": inv["_etag"], "serialNumber": "SN-000199"}})
+    inv = renamed["updatePartInventory"]["partInventory"]
+    q = "query($s: String) { partInventories(filters: {serialNumber: {in: [$s]}}) { edges { node { id } } } }"
+    assert sim.ok(q, {"s": "SN-000199"})["partInventories"]["edges"] == [{"node": {"id": 1001}}]
+    assert sim.ok(q, {"s": "SN-000101"})["partInventories"]["edges"] == []
     stale = sim.gql(UPDATE_INV, {"input": {"id": 1001, "etag": etag, "locationId": 3}})[1]
     assert _error(stale)["message"] == "Etag does not match"
     assert _find(sim.state()["part_inventories"], 1001)["locationId"] == 2
@@ -224,6 +233,12 @@ def test_create_issue(sim):
     assert row["partInventoryId"] == 1003 and row["createdById"] == 42
     listed = sim.ok("{ issues(first: 10) { edges { node { id } } } }")["issues"]["edges"]
     assert [e["node"]["id"] for e in listed] == [3001]
+    sim.ok(CREATE_ISSUE, {"input": {"partInventoryId": 1003, "title": "Leak [ion-agent:abc123]"}})
+    sim.ok(CREATE_ISSUE, {"input": {"partInventoryId": 1004, "title": "Leak [ion-agent:abc123]"}})
+    q = """query($u: ID, $m: String) { issues(filters: {partInventoryId: {eq: $u}, title: {ilike: $m}}, first: 5) {
+      edges { node { id title } } } }"""
+    found = sim.ok(q, {"u": 1003, "m": "%[ion-agent:abc123]%"})["issues"]["edges"]
+    assert [e["node"]["id"] for e in found] == [3002]
 
 
 def test_mutation_literal_values(sim):

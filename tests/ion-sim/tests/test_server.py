@@ -2,7 +2,6 @@
 """Process interface: ready file, TLS with the test CA, --http, --bind, SIGTERM, restarts,
 keep-alive, and the README's curl walkthrough run as written."""
 
-import json
 import os
 import re
 import shutil
@@ -14,7 +13,7 @@ import tempfile
 
 import pytest
 
-from conftest import SIM_DIR, SimProcess
+from conftest import SIM_DIR
 
 REPO = os.path.dirname(os.path.dirname(SIM_DIR))
 
@@ -61,26 +60,52 @@ def test_bind_address_is_used_and_in_the_certificate(start_sim):
 
 def test_sigterm_stops_cleanly_and_removes_the_ready_file(start_sim):
     s = start_sim()
+    idle = s.connect()  # an idle keep-alive connection must not hold the exit up
+    assert s.gql("{ me { id } }", conn=idle)[0] == 200
     assert s.stop(signal.SIGTERM) == 0
+    idle.close()
     assert not os.path.exists(s.ready_path)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_restart_with_state_dir_keeps_ca_and_tokens(start_sim):
     state = tempfile.mkdtemp(prefix="ion-sim-state-")
     try:
-        first = start_sim("--state-dir", state)
+        port = str(_free_port())
+        first = start_sim("--state-dir", state, "--port", port)
         token = first.token()
         with open(first.ready["ca"]) as f:
             ca = f.read()
         first.stop()
-        second = start_sim("--state-dir", state)
+        second = start_sim("--state-dir", state, "--port", port)
         with open(second.ready["ca"]) as f:
             assert f.read() == ca
-        second.ready["api_url"]  # new port, new issuer: a token from the old port is from "another server"
-        status, body = second.gql("{ me { id } }", token=token)
+        assert second.ok("{ me { id } }", token=token)["me"]["id"] == 42
+        second.stop()
+        # Same key but another port is another issuer: ION's "wrong environment" answer.
+        third = start_sim("--state-dir", state)
+        status, body = third.gql("{ me { id } }", token=token)
         assert status == 401 and body["errors"][0]["message"] == "Unable to find appropriate RSA key"
     finally:
         shutil.rmtree(state, ignore_errors=True)
+
+
+def test_port_in_use_and_unwritable_ready_file_fail_with_a_reason():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = str(busy.getsockname()[1])
+        proc = subprocess.run(["/usr/bin/python3", os.path.join(SIM_DIR, "ion-sim"), "--port", port],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert proc.returncode == 4 and ("127.0.0.1:%s" % port) in proc.stderr.decode()
+    proc = subprocess.run(["/usr/bin/python3", os.path.join(SIM_DIR, "ion-sim"), "--ready-file",
+                           "/nonexistent-dir/ready.json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert proc.returncode == 2 and "/nonexistent-dir/ready.json" in proc.stderr.decode()
 
 
 def test_bad_fixture_is_reported_with_its_path():
