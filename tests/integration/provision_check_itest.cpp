@@ -308,6 +308,18 @@ TEST(ProvisionCheck, PromptsOnATerminalWithoutEcho) {
   }
   argv.push_back(nullptr);
   pid_t pid = ::fork();
+  // A failed CHECK leaves the test early: never leave the child waiting on the terminal.
+  struct Reaper {
+    pid_t pid;
+    int fd;
+    ~Reaper() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+      ::close(fd);
+    }
+  } reaper{pid, master};
   if (pid == 0) {
     ::setsid();
     int fd = ::open(slave.c_str(), O_RDWR);
@@ -327,7 +339,7 @@ TEST(ProvisionCheck, PromptsOnATerminalWithoutEcho) {
   read_until(master, screen, "sealed in", 20000);
   int status = -1;
   CHECK_EQUAL(pid, ::waitpid(pid, &status, 0));
-  ::close(master);
+  reaper.pid = -1;
   CHECK_TRUE_TEXT(WIFEXITED(status) && WEXITSTATUS(status) == 0, screen.c_str());
   STRCMP_CONTAINS("provisioned: client ion-agent-demo", screen.c_str());
   CHECK_TRUE_TEXT(screen.find(ion_test::kSimClientSecret) == std::string::npos, screen.c_str());
