@@ -253,6 +253,13 @@ TEST(StationEndToEnd, AssemblyProfileBuildsRunsAndRaisesIssues) {
   LONGS_EQUAL(10, static_cast<long>(num(counters, "delivered")));
   LONGS_EQUAL(2, static_cast<long>(num(counters, "refused")));  // early pedal, bad label
   STRCMP_EQUAL("running", str(js.get(), "state").c_str());
+  // `ion-agent status` reads the same file and the outbox while the daemon runs.
+  auto live = ion_test::run_process({ION_AGENT_EXE, "status", "--state-dir", st.dir()});
+  CHECK_TEXT(live.out.find("running (pid " + std::to_string(st.daemon().pid())) != std::string::npos,
+             live.out.c_str());
+  CHECK_TEXT(live.out.find("0 pending") != std::string::npos, live.out.c_str());
+  CHECK_TEXT(live.out.find("sim ") != std::string::npos && live.out.find("connected") != std::string::npos,
+             live.out.c_str());
   auto result = st.stop();
   LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
 
