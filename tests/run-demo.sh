@@ -133,7 +133,7 @@ show 0
 
 echo
 echo "== what was scanned / pressed at the station"
-grep -E 'station: (scan|pass|fail)' "$T/agent.log" | sed 's/^<[0-9]>station: /   /' || true
+grep -E '^<[0-9]>station: ' "$T/agent.log" | grep -vE 'station: (running|stopping|stopped)' | sed 's/^<[0-9]>station: /   /' || true
 echo
 echo "== what ION now holds"
 simctl summary | sed 's/^/   /'
