@@ -9,7 +9,8 @@
 #   - sysusers.d + tmpfiles.d applied to a scratch root: user, groups, directory modes.
 # Usage: check-systemd.sh UNIT BINARY MANPAGE SYSUSERS TMPFILES [MAX_EXPOSURE]
 set -euo pipefail
-unit=$1 binary=$2 manpage=$3 sysusers=$4 tmpfiles=$5 max=${6:-2.0}
+unit=$1 binary=$(realpath "$2") manpage=$3 max=${6:-2.0}
+sysusers=$(realpath "$4") tmpfiles=$(realpath "$5")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "check-systemd: $*" >&2; exit 1; }
