@@ -70,7 +70,8 @@ endforeach()
 set(ION_AGENT_DEB_MAINTAINER "ion-agent maintainers <ion-agent@localhost>"
     CACHE STRING "Maintainer field of the .deb")
 find_program(ION_DPKG_SHLIBDEPS dpkg-shlibdeps)
-if(ION_DPKG_SHLIBDEPS AND NOT ION_AGENT_STATIC)
+find_program(ION_FILE_UTILITY file)  # CPackDeb needs it to pick the ELF files
+if(ION_DPKG_SHLIBDEPS AND ION_FILE_UTILITY AND NOT ION_AGENT_STATIC)
   set(_shlibdeps_default ON)
 else()
   set(_shlibdeps_default OFF)

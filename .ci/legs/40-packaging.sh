@@ -68,6 +68,8 @@ build_cross() {
   b=$(ci_build_dir "pkg-$arch")
   ci_chroot "$CROSS_TREE" bash -euo pipefail -c '
     b=$1 toolchain=$2
+    # dpkg-shlibdeps (Depends from the binary) needs dpkg-dev and file in the tree.
+    command -v file >/dev/null || apt-get install -y -qq --no-install-recommends file dpkg-dev >/dev/null
     cd /src
     cmake -S . -B "$b" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_INSTALL_PREFIX=/usr -DION_AGENT_BUILD_TESTS=OFF -DION_AGENT_WERROR=ON >/dev/null
@@ -99,12 +101,13 @@ binfmt() {
   fi
 }
 
-# make_root DIR SUITE ARCH DEB [INCLUDES]: a fresh minimal root with the .deb installed by
-# apt (which resolves its Depends from the archive) and dpkg, inside the root.
+# make_root DIR SUITE VARIANT ARCH DEB [INCLUDES]: a fresh root with the .deb installed. apt
+# resolves its Depends from the archive; dpkg, running inside the root (under qemu-user for
+# a foreign architecture), unpacks it and runs its maintainer scripts.
 make_root() {
-  local dir=$1 suite=$2 arch=$3 deb=$4 include=${5:-}
-  mmdebstrap --variant=minbase --architectures="$arch" ${include:+--include="$include"} \
-    --aptopt='Acquire::Retries "3"' \
+  local dir=$1 suite=$2 variant=$3 arch=$4 deb=$5 include=${6:-}
+  mmdebstrap --variant="$variant" --architectures="$arch" ${include:+--include="$include"} \
+    --aptopt='Acquire::Retries "3"' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --customize-hook="copy-in $deb /tmp" \
     --customize-hook="chroot \"\$1\" apt-get install -y --no-install-recommends /tmp/$(basename "$deb")" \
     --customize-hook="chroot \"\$1\" dpkg --audit" \
@@ -168,7 +171,7 @@ record_size() {
 install_amd64() {
   local dir=$WORK/amd64-root suite out
   suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
-  make_root "$dir" "$suite" amd64 "$ROOT/$(deb_of amd64)" systemd
+  make_root "$dir" "$suite" minbase amd64 "$ROOT/$(deb_of amd64)" systemd
   check_installed "$dir" amd64
   grep -q "Creating user 'ion-agent'" "$dir.log" || fail "amd64: systemd-sysusers did not create the user"
   echo "  amd64: user made by systemd-sysusers"
@@ -187,7 +190,7 @@ install_amd64() {
 install_arm64() {
   local dir=$WORK/arm64-root
   binfmt qemu-aarch64
-  make_root "$dir" "$CI_SUITE" arm64 "$ROOT/$(deb_of arm64)"
+  make_root "$dir" "$CI_SUITE" apt arm64 "$ROOT/$(deb_of arm64)"
   [ ! -e "$dir/usr/bin/systemd-sysusers" ] || fail "arm64: expected a root without systemd"
   echo "  arm64: no systemd in the root: user made by the useradd fallback"
   check_installed "$dir" arm64
