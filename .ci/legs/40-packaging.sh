@@ -50,11 +50,11 @@ lints() {
 }
 
 # --- 2 + 3. builds --------------------------------------------------------------------
-# Release build of the binary only; the .deb is what is shipped, with the unit's paths.
+# The binary only, in the build type every other leg tests (RelWithDebInfo; cpack strips it).
 build_amd64() {
   local b
   b=$(ci_build_dir pkg-amd64)
-  cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+  cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
     -DION_AGENT_BUILD_TESTS=OFF -DION_AGENT_WERROR=ON >/dev/null
   cmake --build "$b" -j"$(nproc)" --target ion-agent
   bash deploy/tests/check-systemd.sh "$b/deploy/ion-agent.service" "$b/firmware/ion-agent" \
@@ -71,7 +71,7 @@ build_cross() {
     # dpkg-shlibdeps (Depends from the binary) needs dpkg-dev and file in the tree.
     command -v file >/dev/null || apt-get install -y -qq --no-install-recommends file dpkg-dev >/dev/null
     cd /src
-    cmake -S . -B "$b" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
+    cmake -S . -B "$b" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_INSTALL_PREFIX=/usr -DION_AGENT_BUILD_TESTS=OFF -DION_AGENT_WERROR=ON >/dev/null
     cmake --build "$b" -j"$(nproc)" --target ion-agent
     cd "$b" && rm -f ./*.deb && cpack -G DEB >/dev/null
