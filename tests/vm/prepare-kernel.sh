@@ -26,7 +26,7 @@ kname=$abi-$arch
 fetch() { (cd "$tmp" && apt-get download -q "$@" 2>&1 | grep -v -e '^W: Download is performed unsandboxed' -e '^Get:' >&2 || true); }
 
 t0=$SECONDS
-fetch "linux-image-$kname=$kver"
+fetch "linux-image-$kname:$arch=$kver"
 img_deb=$(ls "$tmp"/linux-image-"$kname"_*.deb 2>/dev/null | head -n1)
 [ -n "$img_deb" ] || die "could not download linux-image-$kname=$kver"
 dpkg-deb -x "$img_deb" "$tmp/img"
@@ -41,6 +41,26 @@ vmlinuz=$tmp/img/boot/vmlinuz-$kname
 log "kernel image fetched in $((SECONDS - t0)) s"
 
 kconf() { sed -n "s/^$1=\(.*\)/\1/p" "$config"; }
+
+# Headers of a foreign-architecture kernel cannot be installed beside the build machine's
+# compiler (they depend on the target's gcc and kernel image): unpack the arch headers, the
+# common headers and the build machine's kbuild tools into one folder instead, and point the
+# arch Makefile at the unpacked common part. Prints the headers folder.
+unpack_headers() {
+  local deps pkgs=("linux-headers-$kname:$arch") d
+  deps=$(apt-cache show "linux-headers-$kname:$arch" | sed -n 's/^Depends: //p' | head -n1 | tr ',|' '\n\n')
+  pkgs+=($(echo "$deps" | grep -o 'linux-headers-[^ ]*-common' | head -n1))
+  pkgs+=($(echo "$deps" | grep -o 'linux-kbuild-[^ ]*' | head -n1))
+  [ ${#pkgs[@]} -eq 3 ] || die "cannot find the common headers and kbuild of linux-headers-$kname"
+  fetch "${pkgs[@]}"
+  for d in "$tmp"/linux-headers-*.deb "$tmp"/linux-kbuild-*.deb; do
+    dpkg-deb -x "$d" "$tmp/hdr" && rm -f "$d"
+  done
+  sed -i "s|^include /usr/src/|include $tmp/hdr/usr/src/|" "$tmp/hdr/usr/src/linux-headers-$kname/Makefile"
+  # Without vmlinux, kbuild skips BTF for our modules (it would need pahole); they load fine.
+  rm -f "$tmp/hdr/usr/src/linux-headers-$kname/vmlinux"
+  echo "$tmp/hdr/usr/src/linux-headers-$kname"
+}
 
 # --- modules from the image, dependencies first ----------------------------------------------
 declare -A seen=()
@@ -85,7 +105,7 @@ if [ "$need_sim" = m ]; then
   add_module gpio-sim # a future Debian kernel may ship it; use that
 elif [ "$need_sim" != y ]; then
   t0=$SECONDS
-  fetch "linux-source-$series=$kver" || true
+  fetch "linux-source-$series=${kver%%+*}" || true
   src_deb=$(ls "$tmp"/linux-source-"$series"_*.deb 2>/dev/null | head -n1)
   if [ -z "$src_deb" ]; then
     log "linux-source-$series=$kver not in the index; taking the candidate version"
@@ -118,7 +138,7 @@ elif [ "$need_sim" != y ]; then
   fi
   echo "obj-m := $objs" >"$kb/Kbuild"
   hdr=/usr/src/linux-headers-$kname
-  [ -d "$hdr" ] || die "$hdr missing (linux-headers-$kname not installed)"
+  [ -d "$hdr" ] || hdr=$(unpack_headers)
   case $arch in
     amd64) make -s -C "$hdr" M="$kb" modules >&2 ;;
     arm64) make -s -C "$hdr" M="$kb" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules >&2 ;;
@@ -136,6 +156,12 @@ elif [ "$need_sim" != y ]; then
   fi
 fi
 [ -f "$out/vmlinux" ] || cp "$vmlinuz" "$out/vmlinuz"
+# The guest's shell: busybox-static of the guest's architecture, unpacked, not installed.
+fetch "busybox-static:$arch"
+bb_deb=$(ls "$tmp"/busybox-static_*.deb 2>/dev/null | head -n1)
+[ -n "$bb_deb" ] || die "could not download busybox-static:$arch"
+dpkg-deb -x "$bb_deb" "$tmp/bb"
+cp "$tmp/bb/bin/busybox" "$out/busybox" 2>/dev/null || cp "$tmp/bb/usr/bin/busybox" "$out/busybox"
 printf '%s\n' "${order[@]}" >"$out/modules/order"
 echo "$abi $kver" >"$out/.ready"
 log "ready: $out ($(du -sh "$out" | cut -f1)); modules: ${order[*]}"

@@ -41,13 +41,29 @@ die() { log "error: $*"; exit 1; }
 skip() { log "SKIP: $*"; exit 77; }
 t_start=$SECONDS
 
+host_arch=$(dpkg --print-architecture)
 case $arch in
-  amd64) qemu_pkg=qemu-system-x86 qemu_bin=qemu-system-x86_64 console=ttyS0 ;;
-  arm64) qemu_pkg=qemu-system-arm qemu_bin=qemu-system-aarch64 console=ttyAMA0 ;;
+  amd64)
+    qemu_pkg=qemu-system-x86 qemu_bin=qemu-system-x86_64 console=ttyS0
+    qemu_machine=(-accel tcg)
+    ;;
+  arm64)
+    qemu_pkg=qemu-system-arm qemu_bin=qemu-system-aarch64 console=ttyAMA0
+    qemu_machine=(-M virt -cpu cortex-a57 -accel tcg)
+    ;;
   *) die "unsupported --arch $arch (amd64, arm64)" ;;
 esac
-host_arch=$(dpkg --print-architecture)
-[ "$arch" = "$host_arch" ] || die "--arch $arch needs $arch binaries; only $host_arch is wired up"
+# The guest runs the build machine's own binaries (chroot over 9p): for a foreign guest they
+# must be that architecture's, with its libraries installed multiarch (e.g. in the Debian 13
+# cross tree of .ci/lib/trees.sh). The smoke script then runs in the guest's busybox instead
+# of the build machine's /bin/sh.
+smoke_in=host
+if [ "$arch" != "$host_arch" ]; then
+  foreign=$(dpkg --print-foreign-architectures)
+  echo "$foreign" | grep -qx "$arch" ||
+    die "--arch $arch: dpkg architecture $arch is not enabled here (multiarch needed)"
+  smoke_in=initrd
+fi
 
 if [ -n "$hw_tests" ] && [ ! -x "$hw_tests" ]; then
   [ "$require_hw" = 1 ] && die "hw test executable $hw_tests is not built"
@@ -56,8 +72,8 @@ fi
 
 # --- kernel ABI from the apt index ----------------------------------------------------------
 kernel_abi() {
-  apt-cache depends "linux-image-$arch" 2>/dev/null |
-    sed -n "s/^ *Depends: linux-image-\(.*\)-$arch\$/\1/p" | grep -v -- -unsigned | head -n1
+  apt-cache depends "linux-image-$arch:$arch" 2>/dev/null |
+    sed -n "s/^ *Depends: linux-image-\(.*\)-$arch\(:$arch\)\?\$/\1/p" | grep -v -- -unsigned | head -n1 || true
 }
 abi=$(kernel_abi)
 if [ -z "$abi" ] && [ "$(id -u)" -eq 0 ]; then
@@ -65,12 +81,15 @@ if [ -z "$abi" ] && [ "$(id -u)" -eq 0 ]; then
   abi=$(kernel_abi)
 fi
 [ -n "$abi" ] || die "cannot derive the kernel ABI from linux-image-$arch (apt-get update?)"
-kver=$(apt-cache show "linux-image-$abi-$arch" | sed -n 's/^Version: //p' | head -n1)
+kver=$(apt-cache show "linux-image-$abi-$arch:$arch" | sed -n 's/^Version: //p' | head -n1)
 series=$(echo "$abi" | cut -d. -f1,2)
 log "kernel linux-image-$abi-$arch $kver (source linux-source-$series)"
 
 # --- host packages ---------------------------------------------------------------------------
-need=("$qemu_pkg" busybox-static cpio xz-utils kmod "linux-headers-$abi-$arch")
+need=("$qemu_pkg" cpio xz-utils kmod)
+# Native kernels build modules with the installed headers; foreign ones unpack theirs.
+[ "$arch" = "$host_arch" ] && need+=("linux-headers-$abi-$arch")
+[ "$arch" = arm64 ] && need+=(gcc-aarch64-linux-gnu)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -85,7 +104,7 @@ fi
 
 cache=${ION_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ion-agent/vm}
 kdir=$cache/$abi-$arch
-if [ ! -f "$kdir/.ready" ]; then
+if [ ! -f "$kdir/.ready" ] || [ ! -x "$kdir/busybox" ]; then
   t0=$SECONDS
   "$here/prepare-kernel.sh" "$arch" "$abi" "$kver" "$series" "$kdir"
   log "prepared kernel and modules in $((SECONDS - t0)) s"
@@ -104,13 +123,15 @@ trap 'exit 143' INT TERM
 t0=$SECONDS
 root=$work/initramfs
 mkdir -p "$root"/{bin,dev,proc,sys,host,lib/ion-modules}
-cp /bin/busybox "$root/bin/busybox"
+cp "$kdir/busybox" "$root/bin/busybox"
+cp "$here/smoke.sh" "$root/smoke.sh"
 cp "$kdir"/modules/*.ko "$kdir/modules/order" "$root/lib/ion-modules/"
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 [ ${#hw_args[@]} -gt 0 ] || hw_args=(-v)
 {
   echo "SMOKE=$(printf '%q' "$here/smoke.sh")"
+  echo "SMOKE_IN=$smoke_in"
   echo "HW_TESTS=$(printf '%q' "${hw_tests:+$(realpath "$hw_tests")}")"
   # Word-split in the guest: arguments without spaces only.
   echo "HW_ARGS=$(printf '%q' "${hw_args[*]}")"
@@ -121,7 +142,7 @@ log "initramfs $(du -k "$work/initrd.gz" | cut -f1) KiB in $((SECONDS - t0)) s"
 # --- boot -----------------------------------------------------------------------------------
 kernel=$kdir/vmlinux
 [ -f "$kernel" ] || kernel=$kdir/vmlinuz
-qemu=("$qemu_bin" -accel tcg -m "${ION_VM_MEM:-1024}" -smp "${ION_VM_SMP:-2}" -display none
+qemu=("$qemu_bin" "${qemu_machine[@]}" -m "${ION_VM_MEM:-1024}" -smp "${ION_VM_SMP:-2}" -display none
   -serial stdio -monitor none -nic none -no-reboot
   -kernel "$kernel" -initrd "$work/initrd.gz"
   -append "console=$console loglevel=4 panic=-1 ion.start=$(date +%s)"
@@ -130,6 +151,7 @@ qemu=("$qemu_bin" -accel tcg -m "${ION_VM_MEM:-1024}" -smp "${ION_VM_SMP:-2}" -d
 log "booting $(basename "$kernel") ${hw_tests:+with $hw_tests}"
 t_boot=$SECONDS
 console_log=$work/console.log
+: >"$console_log"
 # QEMU runs in the background so the timeout can kill it by PID; its console is copied to
 # our stdout (CTest shows it) and to a file the result is read from.
 "${qemu[@]}" </dev/null >"$console_log" 2>&1 &

@@ -17,17 +17,23 @@ dev=$(cat "$cfg/dev_name")
 sim=/sys/devices/platform/$dev/$chip
 echo "smoke: gpio-sim $dev $chip"
 
-command -v gpiodetect >/dev/null || fail "gpiodetect not installed (package gpiod)"
-gpiodetect | grep "^$chip .*ion-smoke-bank0.*8 lines" || fail "gpiodetect does not list $chip"
-case $(gpiodetect --version | head -n1) in
-  *v1.*) get() { gpioget "$chip" "$1"; } ;;
-  *) get() { gpioget --numeric -c "$chip" "$1"; } ;;
-esac
+[ -c "/dev/$chip" ] || fail "/dev/$chip missing"
+# The simulator's own view: an input line follows the pull set through sysfs.
 echo pull-up >"$sim/sim_gpio3/pull"
-[ "$(get 3)" = 1 ] || fail "line 3 pulled up does not read 1"
-echo pull-down >"$sim/sim_gpio3/pull"
-[ "$(get 3)" = 0 ] || fail "line 3 pulled down does not read 0"
-echo "smoke: gpioget follows the simulator's pull: ok"
+[ "$(cat "$sim/sim_gpio3/value")" = 1 ] || fail "sim_gpio3 pulled up does not read 1"
+if command -v gpiodetect >/dev/null 2>&1; then
+  gpiodetect | grep "^$chip .*ion-smoke-bank0.*8 lines" || fail "gpiodetect does not list $chip"
+  case $(gpiodetect --version | head -n1) in
+    *v1.*) get() { gpioget "$chip" "$1"; } ;;
+    *) get() { gpioget --numeric -c "$chip" "$1"; } ;;
+  esac
+  [ "$(get 3)" = 1 ] || fail "line 3 pulled up does not read 1"
+  echo pull-down >"$sim/sim_gpio3/pull"
+  [ "$(get 3)" = 0 ] || fail "line 3 pulled down does not read 0"
+  echo "smoke: gpioget follows the simulator's pull: ok"
+else
+  echo "smoke: libgpiod tools not available here (foreign guest): sysfs checks only"
+fi
 
 [ -c /dev/uinput ] || fail "/dev/uinput missing"
 [ -d /sys/class/input ] || fail "no input class (evdev)"
