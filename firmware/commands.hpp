@@ -21,5 +21,6 @@ enum Exit : int {
 };
 
 int cmd_version(int argc, char** argv);
+int cmd_decode(int argc, char** argv);
 
 }  // namespace firmware

@@ -13,6 +13,7 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", cmd_version, "print version and library versions"},
+    {"decode", cmd_decode, "decode a scan (argument, stdin or recorded evdev stream) to JSON"},
 };
 
 void print_help(std::FILE* out) {
