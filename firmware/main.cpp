@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ion-agent: command-line entry point. Dispatches to the subcommands in commands.hpp.
+#include <signal.h>
+#include <sys/prctl.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -13,6 +16,10 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", cmd_version, "print version and library versions"},
+    {"provision", cmd_provision, "seal an ION API key (read from stdin) on this board"},
+    {"check", cmd_check, "prove the sealed key works: token, me query, one inventory query"},
+    {"status", cmd_status, "queue depth, oldest pending, dead letters, last delivery, link, token"},
+    {"queue", cmd_queue, "list, show, retry or drop intents in the outbox (dead letters)"},
     {"decode", cmd_decode, "decode a scan (argument, stdin or recorded evdev stream) to JSON"},
 };
 
@@ -58,6 +65,12 @@ int dispatch(int argc, char** argv) {
 }  // namespace firmware
 
 int main(int argc, char** argv) {
+  // Secrets (API key, tokens) live in this process's memory: no core dumps, no ptrace by
+  // other users' processes, /proc/<pid>/environ and mem readable by root only.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // libcurl runs with CURLOPT_NOSIGNAL, so a peer closing a TLS connection mid-write must not
+  // kill the process: write errors are handled as transport failures instead.
+  ::signal(SIGPIPE, SIG_IGN);
   try {
     return firmware::dispatch(argc, argv);
   } catch (const std::exception& e) {

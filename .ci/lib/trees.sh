@@ -54,7 +54,7 @@ ci_mirror() {
   # The main Debian archive the host already uses (CI can reach only that mirror).
   local uri
   uri=$(apt-get indextargets --format '$(ORIGIN)|$(LABEL)|$(REPO_URI)' 2>/dev/null |
-    awk -F'|' '$1=="Debian" && $2=="Debian" {print $3; exit}')
+    awk -F'|' '$1=="Debian" && $2=="Debian" && !uri {uri = $3} END {print uri}' || true)
   echo "${uri:-http://deb.debian.org/debian/}"
 }
 
