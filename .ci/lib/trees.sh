@@ -150,6 +150,12 @@ ci_tree_cross() {
 
 ci_deps() {
   local dir=${1:?ci_deps DIR}
+  # mmdebstrap leaves /etc/machine-id empty; the agent derives its board identity from it,
+  # as on a booted system, so give each tree one.
+  if [ ! -s "$dir/etc/machine-id" ]; then
+    od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$dir/etc/machine-id"
+    echo >>"$dir/etc/machine-id"
+  fi
   ci_chroot "$dir" /src/tests/install-deps.sh
 }
 
@@ -170,12 +176,16 @@ ci_chroot() {
       for m in src sys dev proc; do
         mountpoint -q "$dir/$m" && umount -R "$dir/$m"
       done
+      mountpoint -q "$dir" && umount -R "$dir"
       return 0
     }
     trap cleanup EXIT
     trap "exit 130" INT TERM
     set -e
     mkdir -p "$dir/src"
+    # The tree is its own mount, so "/" inside is a mount point, as on a real system: tests
+    # that unshare and remount / private (e.g. a tmpfs for disk-full) need that.
+    mount --bind "$dir" "$dir"
     mount -t proc proc "$dir/proc"
     mount -t sysfs sysfs "$dir/sys"
     mount --rbind /dev "$dir/dev"
