@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "agent/curl_graphql_client.hpp"
+#include "agent/profile.hpp"
 #include "agent/vault.hpp"
 #include "commands.hpp"
 #include "hal/clock.hpp"
@@ -21,13 +22,15 @@ namespace firmware {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: ion-agent check [--state-dir DIR] [--config FILE] [--ca-file FILE]\n"
+    "Usage: ion-agent check [--state-dir DIR] [--config FILE [--profile-only]] [--ca-file FILE]\n"
     "\n"
     "Opens the sealed API key, exchanges a token, runs the `me` query and one partInventories\n"
     "query, and prints what it found. Exit 0 only when every step passed; otherwise the exit\n"
     "code names the failing step (see README, \"Provisioning and checking\").\n"
     "  --state-dir DIR  where credentials.sealed lives (default /var/lib/ion-agent)\n"
-    "  --config FILE    station profile: its \"ion\" network settings (CA, proxy, timeouts)\n"
+    "  --config FILE    station profile: validated in full first (every error with its JSON\n"
+    "                   path); its \"ion\" network settings (CA, proxy, timeouts) are used\n"
+    "  --profile-only   with --config: only validate the profile (no vault, no network)\n"
     "  --ca-file FILE   CA bundle to trust (overrides the profile and the provisioned one)\n";
 
 constexpr const char* kMeQuery = "query AgentCheckMe { me { id name organization { id } } }";
@@ -40,6 +43,7 @@ struct Args {
   std::string state_dir = agent::kDefaultStateDir;
   std::string config, ca_file;
   bool help = false;
+  bool profile_only = false;
 };
 
 std::string text_of(const cJSON* o, const char* key) {
@@ -53,6 +57,18 @@ std::string text_of(const cJSON* o, const char* key) {
     return buf;
   }
   return "-";
+}
+
+// The daemon's own loader: the whole profile, every problem listed.
+int check_profile(const std::string& path) {
+  auto p = agent::load_profile(path);
+  if (!p.ok()) {
+    std::printf("[FAIL] config %s\n", p.error().what.c_str());
+    return kExitConfig;
+  }
+  std::printf("[ok]   config %s: %zu input(s), %zu output(s), %zu rule(s)\n", path.c_str(), p->inputs.size(),
+              p->outputs.size(), p->rules.size());
+  return kExitOk;
 }
 
 int step_failed(const char* step, const agent::GraphqlResponse& r, const agent::HttpSettings& http,
@@ -96,6 +112,12 @@ void print_inventory(const cJSON* data) {
 }
 
 int run_check(const Args& a) {
+  if (!a.config.empty()) {
+    int rc = check_profile(a.config);
+    if (rc != kExitOk || a.profile_only) {
+      return rc;
+    }
+  }
   hal::SystemClock clock;
   IonConnectOptions opts;
   opts.state_dir = a.state_dir;
@@ -156,6 +178,8 @@ int cmd_check(int argc, char** argv) {
     std::string_view s = argv[i];
     if (s == "--help" || s == "-h") {
       a.help = true;
+    } else if (s == "--profile-only") {
+      a.profile_only = true;
     } else if (!(take_option_value(argc, argv, i, "--state-dir", a.state_dir) ||
                  take_option_value(argc, argv, i, "--config", a.config) ||
                  take_option_value(argc, argv, i, "--ca-file", a.ca_file))) {

@@ -38,6 +38,7 @@ enum Exit : int {
 };
 
 int cmd_version(int argc, char** argv);
+int cmd_run(int argc, char** argv);
 int cmd_provision(int argc, char** argv);
 int cmd_check(int argc, char** argv);
 int cmd_queue(int argc, char** argv);

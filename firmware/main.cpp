@@ -16,6 +16,7 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", cmd_version, "print version and library versions"},
+    {"run", cmd_run, "run the station daemon (profile, inputs, outbox, delivery)"},
     {"provision", cmd_provision, "seal an ION API key (read from stdin) on this board"},
     {"check", cmd_check, "prove the sealed key works: token, me query, one inventory query"},
     {"status", cmd_status, "queue depth, oldest pending, dead letters, last delivery, link, token"},

@@ -10,6 +10,8 @@ PACKAGES=(
   libcpputest-dev
   python3 python3-graphql-core python3-pytest curl
 )
+# deploy checks: man page lint (groff), Buildroot Kconfig parse (systemd-analyze: systemd).
+PACKAGES+=(groff-base python3-kconfiglib)
 PACKAGES+=("$@")
 
 missing=()
