@@ -182,7 +182,9 @@ def format_error(err):
     out = {"message": getattr(err, "message", None) or str(err)}
     if isinstance(original, SimError):
         out["message"] = original.message
-    elif original is not None:
+    elif original is not None and not isinstance(original, graphql.GraphQLError):
+        # A bug in a resolver. (graphql-core 3.2.6, Debian 13, wraps variable coercion errors
+        # such as an unknown enum value around a GraphQLError: those are the client's fault.)
         out["message"] = "Internal server error"
     locs = _locations(err)
     if locs:
