@@ -18,8 +18,29 @@ enum Exit : int {
   kExitOk = 0,
   kExitFailure = 1,
   kExitUsage = 64,  // EX_USAGE
+  // provision / check: one code per failing step (README "Provisioning and checking").
+  kExitNotProvisioned = 10,    // no sealed credentials in the state directory
+  kExitVaultPermissions = 11,  // credentials.sealed or device.key readable by group/others
+  kExitVaultFormat = 12,       // not a credentials file / unknown format version
+  kExitVaultAuth = 13,         // authentication failed: altered, or another board / device key
+  kExitVaultIo = 14,           // state directory, device key or machine-id unreadable
+  kExitConfig = 15,            // --config / --ca-file / URL / option value invalid
+  kExitNetwork = 20,           // DNS, connect, proxy or timeout
+  kExitTls = 21,               // TLS certificate / CA / pinned key verification failed
+  kExitCredentials = 22,       // token endpoint: invalid_client (wrong, revoked or other-env key)
+  kExitTokenEndpoint = 23,     // token endpoint failed otherwise
+  kExitUnauthorized = 24,      // /graphql refused the token (wrong environment, revoked)
+  kExitQueryMe = 25,           // the `me` query failed
+  kExitQueryInventory = 26,    // the partInventories query failed
+  kExitRateLimited = 27,       // 429 from ION
+  kExitServer = 28,            // 5xx from ION
+  kExitCantSave = 73,          // EX_CANTCREAT: could not write the sealed credentials
 };
 
 int cmd_version(int argc, char** argv);
+int cmd_run(int argc, char** argv);
+int cmd_provision(int argc, char** argv);
+int cmd_check(int argc, char** argv);
+int cmd_decode(int argc, char** argv);
 
 }  // namespace firmware

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ion-agent: command-line entry point. Dispatches to the subcommands in commands.hpp.
+#include <sys/prctl.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -13,6 +15,10 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"version", cmd_version, "print version and library versions"},
+    {"run", cmd_run, "run the station daemon (profile, inputs, outbox, delivery)"},
+    {"provision", cmd_provision, "seal an ION API key (read from stdin) on this board"},
+    {"check", cmd_check, "prove the sealed key works: token, me query, one inventory query"},
+    {"decode", cmd_decode, "decode a scan (argument, stdin or recorded evdev stream) to JSON"},
 };
 
 void print_help(std::FILE* out) {
@@ -57,6 +63,9 @@ int dispatch(int argc, char** argv) {
 }  // namespace firmware
 
 int main(int argc, char** argv) {
+  // Secrets (API key, tokens) live in this process's memory: no core dumps, no ptrace by
+  // other users' processes, /proc/<pid>/environ and mem readable by root only.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   try {
     return firmware::dispatch(argc, argv);
   } catch (const std::exception& e) {

@@ -47,6 +47,8 @@ struct GraphqlResponse {
   Json data;                             // the "data" member (may be null)
   std::vector<std::string> messages;     // errors[].message, or a transport description
   std::chrono::seconds retry_after{-1};  // from Retry-After; -1 when absent
+  bool token_stage = false;              // failed while obtaining a token (not at /graphql)
+  bool tls_failure = false;              // certificate, CA or pin verification failed
   std::string summary() const;           // one line for logs and dead letters (no secrets)
 };
 

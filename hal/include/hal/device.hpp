@@ -26,16 +26,16 @@ struct StationEvent {
     long_press,  // an input stayed active for its long-press time
   };
   Kind kind = Kind::scan;
-  std::string input;  // the profile's name for the input ("scanner", "pass", "pedal")
-  std::string text;   // scan: the decoded text (may contain GS, ASCII 29, as FNC1)
-  std::string error;  // scan: why the read was rejected (too long, control character, ...)
+  std::string input;                     // the profile's name for the input ("scanner", "pass", "pedal")
+  std::string text;                      // scan: the decoded text (may contain GS, ASCII 29, as FNC1)
+  std::string error;                     // scan: why the read was rejected (too long, control character, ...)
   std::optional<std::string> symbology;  // scan: AIM identifier if the reader knows it
   Clock::MonoTime at{};                  // when it happened (monotonic)
 };
 
 struct DeviceStatus {
-  std::string name;    // profile input/output name
-  std::string path;    // device path or description
+  std::string name;  // profile input/output name
+  std::string path;  // device path or description
   bool connected = false;
   std::string last_error;  // empty when fine
 };

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/dispatcher.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "agent/crypto.hpp"
+#include "hal/log.hpp"
+
+namespace agent {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+class Dispatcher::Host final : public OpHost {
+ public:
+  Host(Outbox& outbox, GraphqlClient& client) : outbox_(outbox), client_(client) {}
+  GraphqlClient& client() override { return client_; }
+  hal::Status save_progress(const std::string& uuid, const std::string& progress) override {
+    return outbox_.save_progress(uuid, progress);
+  }
+
+ private:
+  Outbox& outbox_;
+  GraphqlClient& client_;
+};
+
+Dispatcher::Dispatcher(Outbox& outbox, GraphqlClient& client, const hal::Clock& clock,
+                       DispatcherOptions options)
+    : outbox_(outbox),
+      client_(client),
+      clock_(clock),
+      opt_(options),
+      host_(std::make_unique<Host>(outbox, client)),
+      alive_(std::make_shared<Dispatcher*>(this)) {
+  std::uint64_t seed = static_cast<std::uint64_t>(clock.mono().time_since_epoch().count());
+  unsigned char b[8];
+  if (crypto::random_bytes(b, sizeof b).ok()) {
+    for (unsigned char c : b) {
+      seed = (seed << 8) ^ c;
+    }
+  }
+  rng_.seed(seed);
+  opt_.max_in_flight = std::max<std::size_t>(1, opt_.max_in_flight);
+  last_prune_ = clock.mono() - opt_.prune_interval;
+}
+
+Dispatcher::~Dispatcher() {
+  // Requests still in flight complete into nothing; their intents stay in flight in the
+  // store and go back to pending at the next open (at-least-once, idempotent operations).
+  *alive_ = nullptr;
+}
+
+std::int64_t Dispatcher::wall_ms() const {
+  return duration_cast<milliseconds>(clock_.wall().time_since_epoch()).count();
+}
+
+// Capped exponential backoff with "full jitter" (uniform in [0, ceiling]), floored so that a
+// link failing in microseconds (connection refused) cannot turn into a hot loop.
+milliseconds Dispatcher::backoff(int failures) {
+  const int n = std::clamp(failures, 1, 30);
+  const auto base = static_cast<std::uint64_t>(opt_.backoff_base.count());
+  const std::uint64_t ceiling = std::min<std::uint64_t>(static_cast<std::uint64_t>(opt_.backoff_cap.count()),
+                                                        base << std::min(n - 1, 20));
+  std::uniform_int_distribution<std::uint64_t> dist(0, ceiling);
+  return std::max(opt_.backoff_floor, milliseconds(static_cast<std::int64_t>(dist(rng_))));
+}
+
+bool Dispatcher::is_link_problem(const OpOutcome& o) const {
+  switch (o.cause) {
+    case GraphqlOutcome::network:
+    case GraphqlOutcome::timeout:
+    case GraphqlOutcome::server_error:
+    case GraphqlOutcome::rate_limited:
+    case GraphqlOutcome::malformed:
+    case GraphqlOutcome::unauthorized:
+    case GraphqlOutcome::credentials:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Dispatcher::poll(MonoTime now) {
+  if (!commit_finished(now)) {
+    return;
+  }
+  if (now - last_prune_ >= opt_.prune_interval) {
+    last_prune_ = now;
+    auto pruned = outbox_.prune();
+    if (!pruned.ok()) {
+      hal::log::warning("dispatcher", pruned.error().what);
+    }
+  }
+  start_ready(now);
+}
+
+bool Dispatcher::commit_finished(MonoTime now) {
+  if (finished_.empty()) {
+    return true;
+  }
+  std::vector<Transition> batch;
+  int link_failures = link_failures_;
+  MonoTime paused_until = paused_until_;
+  DispatcherStatus counts = counters_;
+  const std::int64_t wall = wall_ms();
+  for (const auto& f : finished_) {
+    const IntentRecord& rec = running_.at(f.uuid).intent;
+    const OpOutcome& o = f.outcome;
+    Transition t;
+    t.uuid = f.uuid;
+    switch (o.verdict) {
+      case OpOutcome::Verdict::delivered:
+        t.to = Transition::To::done;
+        link_failures = 0;
+        ++counts.delivered;
+        break;
+      case OpOutcome::Verdict::rejected:
+        t.to = Transition::To::dead;
+        t.error = o.message;
+        link_failures = 0;  // ION answered: the link works
+        ++counts.rejected;
+        counts.last_error = "#" + std::to_string(rec.seq) + " " + o.message;
+        hal::log::error("dispatcher", "#" + std::to_string(rec.seq) + " dead letter: " + o.message);
+        break;
+      case OpOutcome::Verdict::retry: {
+        milliseconds delay{0};
+        if (is_link_problem(o)) {
+          ++link_failures;
+          delay = o.retry_after.count() >= 0 ? milliseconds(o.retry_after) : backoff(link_failures);
+          paused_until = std::max(paused_until, now + delay);
+        } else {
+          delay = backoff(rec.attempts + 1);
+        }
+        t.to = Transition::To::retry;
+        t.next_attempt_ms = wall + delay.count();
+        t.error = o.message;
+        ++counts.retried;
+        counts.last_error = "#" + std::to_string(rec.seq) + " " + o.message;
+        char buf[48];
+        std::snprintf(buf, sizeof buf, ": retry in %.1f s", static_cast<double>(delay.count()) / 1000);
+        hal::log::warning("dispatcher", "#" + std::to_string(rec.seq) + " " + o.message + buf);
+        break;
+      }
+    }
+    batch.push_back(std::move(t));
+  }
+  auto st = outbox_.commit(batch);
+  if (!st.ok()) {
+    // Keep the outcomes and try again later; nothing new starts while the store is failing.
+    hal::log::error("dispatcher", st.error().what);
+    counters_.last_error = st.error().what;
+    paused_until_ = now + backoff(++link_failures_);
+    return false;
+  }
+  for (const auto& f : finished_) {
+    running_.erase(f.uuid);
+  }
+  finished_.clear();
+  link_failures_ = link_failures;
+  paused_until_ = paused_until;
+  probing_ = link_failures_ > 0;
+  counts.in_flight = 0;
+  counters_ = counts;
+  dirty_ = true;
+  return true;
+}
+
+void Dispatcher::start_ready(MonoTime now) {
+  if (now < paused_until_) {
+    return;
+  }
+  const std::size_t window = probing_ ? 1 : opt_.max_in_flight;
+  if (running_.size() >= window) {
+    return;
+  }
+  if (outbox_.changed_externally() || outbox_.generation() != seen_generation_) {
+    dirty_ = true;
+  }
+  const bool due =
+      dirty_ || (waiting_ && now >= next_ready_) || !scanned_ || now - last_scan_ >= opt_.rescan_interval;
+  if (!due) {
+    return;
+  }
+  auto batch = pick(window - running_.size(), now);
+  if (!batch.ok()) {
+    hal::log::error("dispatcher", batch.error().what);
+    counters_.last_error = batch.error().what;
+    paused_until_ = now + backoff(++link_failures_);
+    return;
+  }
+  launch(std::move(*batch));
+}
+
+hal::Result<std::vector<IntentRecord>> Dispatcher::pick(std::size_t slots, MonoTime now) {
+  seen_generation_ = outbox_.generation();
+  last_scan_ = now;
+  scanned_ = true;
+  dirty_ = false;
+  waiting_ = false;
+  next_ready_ = MonoTime::max();
+  std::set<std::string> blocked;  // subjects whose head is running or not yet due
+  for (const auto& r : running_) {
+    if (!r.second.intent.subject.empty()) {
+      blocked.insert(r.second.intent.subject);
+    }
+  }
+  const std::int64_t wall = wall_ms();
+  std::vector<IntentRecord> out;
+  std::set<std::string> chosen;
+  for (int pass = 0; pass < 2 && out.size() < slots; ++pass) {
+    auto rows = pass == 0 ? outbox_.pending(opt_.scan_window) : outbox_.pending_heads(opt_.scan_window);
+    if (!rows.ok()) {
+      return std::move(rows).error().context("dispatcher");
+    }
+    for (auto& r : *rows) {
+      if (running_.count(r.uuid) != 0 || chosen.count(r.uuid) != 0) {
+        continue;
+      }
+      if (!r.subject.empty() && !blocked.insert(r.subject).second) {
+        continue;  // an earlier intent about the same subject goes first
+      }
+      const std::int64_t wait = r.next_attempt_ms - wall;
+      // A wait longer than the cap means the wall clock stepped back: treat as due.
+      if (wait > 0 && wait <= opt_.backoff_cap.count()) {
+        waiting_ = true;
+        next_ready_ = std::min(next_ready_, now + milliseconds(wait));
+        continue;
+      }
+      if (out.size() == slots) {
+        dirty_ = true;  // more is ready than fits: look again when a slot frees
+        break;
+      }
+      chosen.insert(r.uuid);
+      out.push_back(std::move(r));
+    }
+    if (rows->size() < opt_.scan_window) {
+      break;  // the window saw every pending intent: no need for the per-subject heads
+    }
+  }
+  return out;
+}
+
+void Dispatcher::launch(std::vector<IntentRecord> batch) {
+  if (batch.empty()) {
+    return;
+  }
+  std::vector<Transition> moves;
+  for (const auto& r : batch) {
+    moves.push_back({r.uuid, Transition::To::in_flight, 0, {}});
+  }
+  auto st = outbox_.commit(moves);
+  if (!st.ok()) {
+    hal::log::error("dispatcher", st.error().what);
+    counters_.last_error = st.error().what;
+    paused_until_ = clock_.mono() + backoff(++link_failures_);
+    return;
+  }
+  std::weak_ptr<Dispatcher*> alive = alive_;
+  for (auto& r : batch) {
+    const std::string uuid = r.uuid;
+    auto done = [alive, uuid](OpOutcome o) {
+      auto self = alive.lock();
+      if (self && *self != nullptr) {
+        (*self)->finished_.push_back({uuid, std::move(o)});
+      }
+    };
+    auto op = make_ion_op(r, *host_, std::move(done), opt_.op);
+    auto& slot = running_[uuid];
+    slot.intent = std::move(r);
+    slot.op = op;
+    op->start();  // may finish synchronously (a damaged row): finished_ handles that
+  }
+}
+
+Dispatcher::MonoTime Dispatcher::next_due() const {
+  const MonoTime now = clock_.mono();
+  if (!finished_.empty()) {
+    return now;
+  }
+  MonoTime due = last_prune_ + opt_.prune_interval;
+  if (paused_until_ > now) {
+    return std::min(due, paused_until_);
+  }
+  const std::size_t window = probing_ ? 1 : opt_.max_in_flight;
+  if (running_.size() < window) {
+    if (dirty_ || !scanned_ || outbox_.generation() != seen_generation_) {
+      return now;
+    }
+    if (waiting_) {
+      due = std::min(due, next_ready_);
+    }
+    due = std::min(due, last_scan_ + opt_.rescan_interval);
+  }
+  return due;
+}
+
+bool Dispatcher::idle() const {
+  return running_.empty() && finished_.empty() && !waiting_ && !dirty_ && scanned_ &&
+         outbox_.generation() == seen_generation_;
+}
+
+DispatcherStatus Dispatcher::status() const {
+  DispatcherStatus s = counters_;
+  s.link_failures = link_failures_;
+  s.link_ok = link_failures_ == 0;
+  s.in_flight = running_.size();
+  const MonoTime now = clock_.mono();
+  s.retry_in = paused_until_ > now ? duration_cast<milliseconds>(paused_until_ - now) : milliseconds(0);
+  return s;
+}
+
+}  // namespace agent

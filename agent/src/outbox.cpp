@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/outbox.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "agent/crypto.hpp"
+#include "agent/ion_ops.hpp"
+#include "sql_stmt.hpp"
+
+namespace agent {
+namespace {
+
+constexpr std::size_t kMaxInputsBytes = 64 * 1024;
+constexpr std::size_t kRowOverhead = 256;  // rough per-row bytes beyond the text columns
+
+// Schema history. Entry i moves the database from user_version i to i+1. Never edit an entry
+// once released: add a new one (tests/data/outbox_v1.db pins version 1).
+const char* const kMigrations[] = {
+    // v1: the queue itself.
+    "CREATE TABLE intents ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"  // AUTOINCREMENT: never reuse a seq after prune
+    " uuid TEXT NOT NULL UNIQUE,"
+    " kind TEXT NOT NULL,"
+    " inputs TEXT NOT NULL,"
+    " subject TEXT NOT NULL DEFAULT '',"
+    " wall_ms INTEGER NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " accepted_ms INTEGER NOT NULL,"
+    " finished_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX intents_by_state ON intents(state, seq);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // v2: event time for clock correction (DESIGN.md idea 8), operation checkpoints and
+    // dependency tracking for dead letters.
+    "ALTER TABLE intents ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE intents ADD COLUMN since_boot_ns INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE intents ADD COLUMN wall_synced INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE intents ADD COLUMN progress TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE intents ADD COLUMN failed_dep TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX intents_by_subject ON intents(subject, state, seq);",
+};
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == Outbox::kSchemaVersion,
+              "one migration per schema version");
+
+constexpr const char* kColumns =
+    "seq, uuid, kind, inputs, subject, wall_ms, boot_id, since_boot_ns, wall_synced, state,"
+    " attempts, next_attempt_ms, last_error, progress, failed_dep, accepted_ms, finished_ms";
+
+IntentRecord read_record(const SqlStatement& s) {
+  IntentRecord r;
+  r.seq = s.int_at(0);
+  r.uuid = s.text_at(1);
+  r.kind = s.text_at(2);
+  r.inputs_json = s.text_at(3);
+  r.subject = s.text_at(4);
+  r.at.wall_ms = s.int_at(5);
+  r.at.boot_id = s.text_at(6);
+  r.at.since_boot_ns = s.int_at(7);
+  r.at.wall_synced = s.int_at(8) != 0;
+  r.state = static_cast<IntentState>(s.int_at(9));
+  r.attempts = static_cast<int>(s.int_at(10));
+  r.next_attempt_ms = s.int_at(11);
+  r.last_error = s.text_at(12);
+  r.progress = s.text_at(13);
+  r.failed_dep = s.text_at(14);
+  r.accepted_ms = s.int_at(15);
+  r.finished_ms = s.int_at(16);
+  return r;
+}
+
+hal::Result<std::string> make_uuid() {
+  unsigned char b[16];
+  auto st = crypto::random_bytes(b, sizeof b);
+  if (!st.ok()) {
+    return std::move(st).error();
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return std::string(out);
+}
+
+std::string mib(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+// A new database file is only durable once its directory entry is: fsync the directory.
+void sync_parent_dir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+const char* to_string(IntentState s) noexcept {
+  switch (s) {
+    case IntentState::pending:
+      return "pending";
+    case IntentState::in_flight:
+      return "in_flight";
+    case IntentState::done:
+      return "done";
+    case IntentState::dead:
+      return "dead";
+  }
+  return "unknown";
+}
+
+Outbox::Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, SqlDb db)
+    : path_(std::move(path)), limits_(limits), clock_(clock), db_(std::move(db)) {}
+
+Outbox::~Outbox() = default;
+
+hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, OutboxLimits limits,
+                                                  const hal::Clock& clock, Mode mode) {
+  const bool existed = ::access(path.c_str(), F_OK) == 0;
+  int flags = SQLITE_OPEN_NOMUTEX |
+              (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  SqlDb db(raw);
+  if (rc != SQLITE_OK) {
+    return sql_error(raw, rc, "outbox: open " + path);
+  }
+  std::unique_ptr<Outbox> box(new Outbox(path, limits, clock, std::move(db)));
+  ION_TRY(box->configure(mode), "outbox: open " + path);
+  if (mode == Mode::read_write) {
+    ION_TRY(box->migrate(), "outbox: open " + path);
+    // Intents left in flight by a crash were maybe sent, maybe not: send them again (the
+    // operations are idempotent at ION).
+    ION_TRY(
+        sql_exec(box->db_.get(), "UPDATE intents SET state = 0 WHERE state = 1", "recover in-flight intents"),
+        "outbox: open " + path);
+    if (!existed) {
+      sync_parent_dir(path);
+    }
+  } else {
+    auto v = SqlStatement::prepare(box->db_.get(), "PRAGMA user_version");
+    if (!v.ok()) {
+      return std::move(v).error().context("outbox: open " + path);
+    }
+    auto row = v->step("read schema version");
+    if (!row.ok() || !*row || v->int_at(0) != kSchemaVersion) {
+      return hal::Error(hal::Errc::storage, "outbox: open " + path + ": schema is not at version " +
+                                                std::to_string(kSchemaVersion) +
+                                                " (start the daemon once to migrate it)");
+    }
+  }
+  return box;
+}
+
+hal::Status Outbox::configure(Mode mode) {
+  sqlite3_busy_timeout(db_.get(), static_cast<int>(limits_.busy_timeout.count()));
+  if (mode == Mode::read_only) {
+    return sql_exec(db_.get(), "PRAGMA query_only = ON", "configure");
+  }
+  // WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, which is the
+  // promise append() makes. journal_size_limit keeps a checkpointed WAL from hoarding disk
+  // space on a small state partition.
+  auto jm = SqlStatement::prepare(db_.get(), "PRAGMA journal_mode = WAL");
+  if (!jm.ok()) {
+    return std::move(jm).error();
+  }
+  auto row = jm->step("set WAL mode");
+  if (!row.ok()) {
+    return std::move(row).error();
+  }
+  if (!*row || jm->text_at(0) != "wal") {
+    return hal::Error(hal::Errc::storage, "configure: the file system does not support WAL mode");
+  }
+  return sql_exec(db_.get(),
+                  "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 1048576;"
+                  " PRAGMA foreign_keys = OFF;",
+                  "configure");
+}
+
+hal::Status Outbox::migrate() {
+  auto tx = SqlTransaction::begin(db_.get());
+  if (!tx.ok()) {
+    return std::move(tx).error().context("migrate");
+  }
+  auto v = SqlStatement::prepare(db_.get(), "PRAGMA user_version");
+  if (!v.ok()) {
+    return std::move(v).error();
+  }
+  auto row = v->step("read schema version");
+  if (!row.ok()) {
+    return std::move(row).error();
+  }
+  const int have = *row ? static_cast<int>(v->int_at(0)) : 0;
+  if (have > kSchemaVersion) {
+    return hal::Error(hal::Errc::storage, "migrate: database schema v" + std::to_string(have) +
+                                              " is newer than this program understands (v" +
+                                              std::to_string(kSchemaVersion) + "); refusing to touch it");
+  }
+  if (have == kSchemaVersion) {
+    return {};  // the transaction rolls back: nothing was written
+  }
+  for (int i = have; i < kSchemaVersion; ++i) {
+    ION_TRY(sql_exec(db_.get(), kMigrations[i], "migrate to v" + std::to_string(i + 1)), "outbox");
+  }
+  std::string set = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  ION_TRY(sql_exec(db_.get(), set.c_str(), "set schema version"), "migrate");
+  return tx->commit();
+}
+
+std::int64_t Outbox::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
+}
+
+hal::Result<std::uint64_t> Outbox::used_bytes() {
+  auto s = SqlStatement::prepare(db_.get(),
+                                 "SELECT (SELECT page_count FROM pragma_page_count()) -"
+                                 " (SELECT freelist_count FROM pragma_freelist_count()),"
+                                 " (SELECT page_size FROM pragma_page_size())");
+  if (!s.ok()) {
+    return std::move(s).error();
+  }
+  auto row = s->step("measure size");
+  if (!row.ok()) {
+    return std::move(row).error();
+  }
+  return static_cast<std::uint64_t>(s->int_at(0)) * static_cast<std::uint64_t>(s->int_at(1));
+}
+
+hal::Status Outbox::make_room(std::size_t need) {
+  // Only delivered intents may go early; the oldest first, a chunk at a time.
+  auto del = SqlStatement::prepare(db_.get(),
+                                   "DELETE FROM intents WHERE seq IN (SELECT seq FROM intents WHERE state = 2"
+                                   " ORDER BY finished_ms, seq LIMIT 256)");
+  if (!del.ok()) {
+    return std::move(del).error();
+  }
+  for (;;) {
+    auto used = used_bytes();
+    if (!used.ok()) {
+      return std::move(used).error();
+    }
+    if (*used + need <= limits_.max_bytes) {
+      return {};
+    }
+    ION_TRY(del->run("prune delivered intents"), "make room");
+    if (sqlite3_changes(db_.get()) == 0) {
+      auto st = stats();
+      std::uint64_t undelivered = st.ok() ? st->pending + st->in_flight + st->dead : 0;
+      return hal::Error(hal::Errc::busy, "queue full: " + mib(*used) + " of " + mib(limits_.max_bytes) +
+                                             " used by " + std::to_string(undelivered) +
+                                             " undelivered intents (nothing was evicted)");
+    }
+  }
+}
+
+hal::Result<std::string> Outbox::append(const NewIntent& intent) {
+  if (intent.inputs_json.size() > kMaxInputsBytes) {
+    return hal::Error(hal::Errc::parse, "outbox: append: inputs are " +
+                                            std::to_string(intent.inputs_json.size()) + " bytes (limit " +
+                                            std::to_string(kMaxInputsBytes) + ")");
+  }
+  ION_TRY(validate_intent(intent.kind, intent.inputs_json), "outbox: append");
+  auto uuid = make_uuid();
+  if (!uuid.ok()) {
+    return std::move(uuid).error().context("outbox: append: make uuid");
+  }
+  auto tx = SqlTransaction::begin(db_.get());
+  if (!tx.ok()) {
+    return std::move(tx).error().context("outbox: append");
+  }
+  ION_TRY(make_room(kRowOverhead + intent.inputs_json.size() + intent.kind.size() + intent.subject.size() +
+                    intent.at.boot_id.size()),
+          "outbox: append");
+  auto ins = SqlStatement::prepare(
+      db_.get(),
+      "INSERT INTO intents (uuid, kind, inputs, subject, wall_ms, boot_id, since_boot_ns,"
+      " wall_synced, accepted_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  if (!ins.ok()) {
+    return std::move(ins).error().context("outbox: append");
+  }
+  ins->bind(1, *uuid)
+      .bind(2, intent.kind)
+      .bind(3, intent.inputs_json)
+      .bind(4, intent.subject)
+      .bind(5, intent.at.wall_ms)
+      .bind(6, intent.at.boot_id)
+      .bind(7, intent.at.since_boot_ns)
+      .bind(8, std::int64_t{intent.at.wall_synced ? 1 : 0})
+      .bind(9, now_ms());
+  ION_TRY(ins->run("insert"), "outbox: append");
+  ION_TRY(tx->commit(), "outbox: append");
+  ++generation_;
+  return uuid;
+}
+
+hal::Result<std::vector<IntentRecord>> Outbox::query(const char* where_sql, const std::string& text_arg,
+                                                     std::int64_t int_arg) {
+  std::string sql = std::string("SELECT ") + kColumns + " FROM intents " + where_sql;
+  auto s = SqlStatement::prepare(db_.get(), sql.c_str());
+  if (!s.ok()) {
+    return std::move(s).error();
+  }
+  if (sql.find("?1") != std::string::npos) {
+    s->bind(1, text_arg);
+  }
+  if (sql.find("?2") != std::string::npos) {
+    s->bind(2, int_arg);
+  }
+  std::vector<IntentRecord> out;
+  for (;;) {
+    auto row = s->step("read intents");
+    if (!row.ok()) {
+      return std::move(row).error();
+    }
+    if (!*row) {
+      break;
+    }
+    out.push_back(read_record(*s));
+  }
+  return out;
+}
+
+hal::Result<std::vector<IntentRecord>> Outbox::pending(std::size_t limit) {
+  auto r = query("WHERE state = 0 ORDER BY seq LIMIT ?2", {}, static_cast<std::int64_t>(limit));
+  if (!r.ok()) {
+    return std::move(r).error().context("outbox: pending");
+  }
+  return r;
+}
+
+hal::Result<std::vector<IntentRecord>> Outbox::pending_heads(std::size_t limit) {
+  auto r = query(
+      "AS i WHERE state = 0 AND (subject = '' OR seq = (SELECT MIN(seq) FROM intents AS j"
+      " WHERE j.subject = i.subject AND j.state IN (0, 1))) ORDER BY seq LIMIT ?2",
+      {}, static_cast<std::int64_t>(limit));
+  if (!r.ok()) {
+    return std::move(r).error().context("outbox: pending heads");
+  }
+  return r;
+}
+
+}  // namespace agent

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "station_devices.hpp"
+
+#include "hal/keymap.hpp"
+#include "hal/linux/evdev_scanner.hpp"
+#include "hal/linux/tty_scanner.hpp"
+#include "hal/log.hpp"
+#include "hal/output_pattern.hpp"
+#include "hal/sim/sim_output.hpp"
+#include "hal/sim/sim_station.hpp"
+
+namespace firmware {
+namespace {
+
+using agent::InputSpec;
+
+// The input that `scan` lines of the simulated station feed: the first scanner input, or the
+// first input a scan rule listens on.
+std::string sim_scanner(const agent::Profile& p) {
+  for (const auto& in : p.inputs) {
+    if (in.is_scanner()) {
+      return in.name;
+    }
+  }
+  for (const auto& r : p.rules) {
+    if (r.event == "scan") {
+      return r.on;
+    }
+  }
+  return p.inputs.empty() ? "scanner" : p.inputs.front().name;
+}
+
+hal::Result<std::unique_ptr<hal::Device>> make_evdev(const InputSpec& in, hal::Clock::MonoTime now) {
+  hal::linux_input::EvdevScannerOptions o;
+  o.name = in.name;
+  o.device = in.device;
+  o.grab = in.grab;
+  if (!in.usb.empty()) {
+    ION_TRY(hal::linux_input::parse_usb_id(in.usb, o.vendor, o.product), "input " + in.name);
+  }
+  if (!in.keymap.empty()) {
+    auto km = hal::Keymap::by_name(in.keymap);
+    if (!km.ok()) {
+      return std::move(km).error().context("input " + in.name);
+    }
+    o.scan.keymap = *km;
+  }
+  if (!in.terminator.empty()) {
+    auto t = hal::parse_terminator(in.terminator);
+    if (!t.ok()) {
+      return std::move(t).error().context("input " + in.name);
+    }
+    o.scan.terminator = *t;
+  }
+  if (in.gap_ms >= 0) {
+    o.scan.gap = std::chrono::milliseconds(in.gap_ms);
+  }
+  o.scan.max_length = static_cast<std::size_t>(in.max_length);
+  ION_TRY(hal::linux_input::EvdevScanner::validate(o), "input " + in.name);
+  auto dev = std::make_unique<hal::linux_input::EvdevScanner>(o);
+  auto st = dev->open(now);
+  if (!st.ok()) {
+    hal::log::warning("station", "input " + in.name + ": " + st.error().what + " (will retry)");
+  }
+  return std::unique_ptr<hal::Device>(std::move(dev));
+}
+
+hal::Result<std::unique_ptr<hal::Device>> make_tty(const InputSpec& in, hal::Clock::MonoTime now) {
+  hal::linux_tty::TtyScannerOptions o;
+  o.name = in.name;
+  o.device = in.device;
+  o.baud = static_cast<unsigned>(in.baud);
+  o.data_bits = static_cast<unsigned>(in.data_bits);
+  o.stop_bits = static_cast<unsigned>(in.stop_bits);
+  if (!in.parity.empty()) {
+    auto p = hal::linux_tty::parse_parity(in.parity);
+    if (!p.ok()) {
+      return std::move(p).error().context("input " + in.name);
+    }
+    o.parity = *p;
+  }
+  if (!in.terminator.empty()) {
+    auto t = hal::parse_serial_terminator(in.terminator);
+    if (!t.ok()) {
+      return std::move(t).error().context("input " + in.name);
+    }
+    o.framing.terminator = *t;
+  }
+  if (in.gap_ms >= 0) {
+    o.framing.gap = std::chrono::milliseconds(in.gap_ms);
+  }
+  o.framing.max_length = static_cast<std::size_t>(in.max_length);
+  ION_TRY(hal::linux_tty::TtyScanner::validate(o), "input " + in.name);
+  auto dev = std::make_unique<hal::linux_tty::TtyScanner>(o);
+  auto st = dev->open(now);
+  if (!st.ok()) {
+    hal::log::warning("station", "input " + in.name + ": " + st.error().what + " (will retry)");
+  }
+  return std::unique_ptr<hal::Device>(std::move(dev));
+}
+
+}  // namespace
+
+hal::Result<std::unique_ptr<StationDevices>> StationDevices::build(const agent::Profile& profile,
+                                                                   const std::string& sim_source,
+                                                                   hal::Clock::MonoTime now) {
+  std::unique_ptr<StationDevices> d(new StationDevices());
+  bool sim = !sim_source.empty();
+  if (sim) {
+    ION_TRY(d->build_sim(profile, sim_source), "station");
+  } else {
+    ION_TRY(d->build_real(profile, now), "station");
+  }
+  ION_TRY(d->build_outputs(profile, sim), "station");
+  return d;
+}
+
+hal::Status StationDevices::build_sim(const agent::Profile& profile, const std::string& source) {
+  hal::sim::SimStationConfig c;
+  c.path = source;
+  c.scanner = sim_scanner(profile);
+  for (const auto& in : profile.inputs) {
+    if (in.name == c.scanner) {
+      c.max_scan_length = static_cast<std::size_t>(in.max_length);
+      continue;
+    }
+    hal::ButtonConfig b;
+    b.name = in.name;
+    b.long_press = std::chrono::milliseconds(in.long_press_ms);
+    c.buttons.push_back(b);
+  }
+  auto st = hal::sim::SimStation::open(c);
+  if (!st.ok()) {
+    return std::move(st).error().context("sim source " + source);
+  }
+  kinds_.emplace_back(inputs_.empty() ? "sim" : "", "sim");
+  inputs_.push_back(std::move(st).value());
+  kinds_.back().first = inputs_.back()->status().name;
+  for (const auto& in : profile.inputs) {
+    kinds_.emplace_back(in.name, "sim");
+  }
+  return hal::ok();
+}
+
+hal::Status StationDevices::build_real(const agent::Profile& profile, hal::Clock::MonoTime now) {
+  for (const auto& in : profile.inputs) {
+    hal::Result<std::unique_ptr<hal::Device>> dev = hal::Error(hal::Errc::internal, "");
+    switch (in.type) {
+      case InputSpec::Type::evdev:
+        dev = make_evdev(in, now);
+        break;
+      case InputSpec::Type::serial:
+        dev = make_tty(in, now);
+        break;
+      case InputSpec::Type::gpio:
+        dev = hal::Error(hal::Errc::config,
+                         "input " + in.name + ": gpio inputs are not wired in this build yet");
+        break;
+      case InputSpec::Type::sim:
+        dev = hal::Error(hal::Errc::config,
+                         "input " + in.name + ": type sim needs `ion-agent run --sim FIFO|-`");
+        break;
+    }
+    if (!dev.ok()) {
+      return std::move(dev).error();
+    }
+    inputs_.push_back(std::move(dev).value());
+    kinds_.emplace_back(in.name, in.type == InputSpec::Type::gpio ? "gpio" : "scanner");
+  }
+  return hal::ok();
+}
+
+hal::Status StationDevices::build_outputs(const agent::Profile& profile, bool sim) {
+  for (const auto& out : profile.outputs) {
+    if (!sim && out.type == agent::OutputSpec::Type::gpio) {
+      return hal::Error(hal::Errc::config,
+                        "output " + out.name + ": gpio outputs are not wired in this build yet");
+    }
+    outputs_.push_back(std::make_unique<hal::sim::SimOutput>(out.name));
+    ION_TRY(feedback_.add_output(out.name, *outputs_.back()), "output " + out.name);
+  }
+  return hal::ok();
+}
+
+std::vector<hal::Device*> StationDevices::inputs() const {
+  std::vector<hal::Device*> v;
+  for (const auto& d : inputs_) {
+    v.push_back(d.get());
+  }
+  return v;
+}
+
+void StationDevices::play(const agent::Pattern& p, hal::Clock::MonoTime now) {
+  auto pattern = hal::parse_pattern(p.pattern);
+  hal::Status st = pattern.ok() ? feedback_.play_on(p.output, *pattern, now) : hal::Status(pattern.error());
+  if (!st.ok()) {
+    hal::log::warning("station", "feedback: " + p.output + ": " + st.error().what);
+  }
+}
+
+std::vector<hal::DeviceStatus> StationDevices::status() const {
+  std::vector<hal::DeviceStatus> all;
+  for (const auto& d : inputs_) {
+    all.push_back(d->status());
+  }
+  for (const auto& o : outputs_) {
+    all.push_back(o->status());
+  }
+  return all;
+}
+
+std::string StationDevices::kind_of(const std::string& input) const {
+  for (const auto& k : kinds_) {
+    if (k.first == input) {
+      return k.second;
+    }
+  }
+  return "output";
+}
+
+}  // namespace firmware

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "station_report.hpp"
+
+#include <unistd.h>
+
+#include "agent/c_handles.hpp"
+#include "agent/metrics_text.hpp"
+#include "atomic_write.hpp"
+#include "hal/log.hpp"
+
+namespace firmware {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::int64_t to_ms(hal::Clock::WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+const char* kind_name(hal::StationEvent::Kind k) {
+  switch (k) {
+    case hal::StationEvent::Kind::scan:
+      return "scan";
+    case hal::StationEvent::Kind::press:
+      return "press";
+    case hal::StationEvent::Kind::release:
+      return "release";
+    case hal::StationEvent::Kind::long_press:
+      return "long_press";
+  }
+  return "?";
+}
+
+}  // namespace
+
+StationReport::StationReport(std::string state_dir, const hal::Clock& clock, agent::Outbox& outbox,
+                             agent::Dispatcher& dispatcher, agent::CurlGraphqlClient& client, TimeSync& time,
+                             SdNotify& notify)
+    : state_dir_(std::move(state_dir)),
+      clock_(clock),
+      outbox_(outbox),
+      dispatcher_(dispatcher),
+      client_(client),
+      time_(time),
+      notify_(notify),
+      started_ms_(to_ms(clock.wall())) {}
+
+void StationReport::set_profile(std::shared_ptr<const agent::Profile> profile,
+                                const StationDevices* devices) {
+  profile_ = std::move(profile);
+  devices_ = devices;
+  next_metrics_ = clock_.mono();
+  dirty_ = true;
+}
+
+void StationReport::record(const hal::StationEvent& ev, const agent::Reaction& r, MonoTime now) {
+  if (r.signal == agent::Signal::accepted) {
+    ++accepted_;
+    if (ev.at != MonoTime{} && !r.intent_ids.empty()) {
+      latency_last_ms_ = std::chrono::duration<double, std::milli>(now - ev.at).count();
+      latency_max_ms_ = std::max(latency_max_ms_, latency_last_ms_);
+    }
+  } else if (r.signal) {
+    ++refused_;
+  }
+  agent::Json o(cJSON_CreateObject());
+  cJSON_AddStringToObject(o.get(), "input", ev.input.c_str());
+  cJSON_AddStringToObject(o.get(), "kind", kind_name(ev.kind));
+  cJSON_AddStringToObject(o.get(), "text", ev.text.c_str());
+  if (r.signal) {
+    cJSON_AddStringToObject(o.get(), "signal", agent::to_string(*r.signal));
+  } else {
+    cJSON_AddNullToObject(o.get(), "signal");
+  }
+  cJSON_AddStringToObject(o.get(), "message", r.message.c_str());
+  cJSON_AddNumberToObject(o.get(), "at_ms", static_cast<double>(to_ms(clock_.wall())));
+  agent::JsonText t(cJSON_PrintUnformatted(o.get()));
+  last_event_json_ = t ? t.get() : "null";
+  dirty_ = true;
+}
+
+std::string StationReport::fingerprint() const {
+  agent::DispatcherStatus d = dispatcher_.status();
+  agent::TokenStatus t = client_.token_status();
+  std::string f = std::to_string(d.delivered) + "/" + std::to_string(d.rejected) + "/" +
+                  std::to_string(d.retried) + "/" + std::to_string(d.in_flight) + "/" +
+                  (d.link_ok ? "up" : "down") + "/" + d.last_error + "/" + agent::to_string(t.state) + "/" +
+                  std::to_string(outbox_.generation()) + "/" + state_;
+  if (devices_ != nullptr) {
+    for (const auto& s : devices_->status()) {
+      f += s.connected ? "+" : "-";
+    }
+  }
+  return f;
+}
+
+void StationReport::touch() {
+  if (!dirty_ && fingerprint() != published_) {
+    dirty_ = true;
+  }
+}
+
+std::optional<StationReport::MonoTime> StationReport::next_due() const {
+  std::optional<MonoTime> due;
+  if (dirty_) {
+    due = last_publish_ + 1s;
+  }
+  if (profile_ && !profile_->metrics.textfile.empty() && (!due || next_metrics_ < *due)) {
+    due = next_metrics_;
+  }
+  return due;
+}
+
+std::string StationReport::status_json() const {
+  agent::Json o(cJSON_CreateObject());
+  cJSON* r = o.get();
+  cJSON_AddNumberToObject(r, "pid", static_cast<double>(::getpid()));
+  cJSON_AddStringToObject(r, "station", profile_ ? profile_->station.c_str() : "");
+  cJSON_AddStringToObject(r, "profile", profile_ ? profile_->file.c_str() : "");
+  cJSON_AddStringToObject(r, "state", state_.c_str());
+  cJSON_AddNumberToObject(r, "started_ms", static_cast<double>(started_ms_));
+  cJSON_AddNumberToObject(r, "updated_ms", static_cast<double>(to_ms(clock_.wall())));
+  cJSON_AddBoolToObject(r, "clock_synced", time_.synced());
+  cJSON_AddStringToObject(r, "boot_id", time_.boot_id().c_str());
+  cJSON* devs = cJSON_AddArrayToObject(r, "devices");
+  if (devices_ != nullptr) {
+    for (const auto& s : devices_->status()) {
+      cJSON* d = cJSON_CreateObject();
+      cJSON_AddStringToObject(d, "name", s.name.c_str());
+      cJSON_AddStringToObject(d, "kind", devices_->kind_of(s.name).c_str());
+      cJSON_AddStringToObject(d, "path", s.path.c_str());
+      cJSON_AddBoolToObject(d, "connected", s.connected);
+      cJSON_AddStringToObject(d, "last_error", s.last_error.c_str());
+      cJSON_AddItemToArray(devs, d);
+    }
+  }
+  agent::TokenStatus t = client_.token_status();
+  cJSON* tok = cJSON_AddObjectToObject(r, "token");
+  cJSON_AddStringToObject(tok, "state", agent::to_string(t.state));
+  cJSON_AddNumberToObject(tok, "valid_until_ms", static_cast<double>(to_ms(t.valid_until)));
+  cJSON_AddStringToObject(tok, "last_error", t.last_error.c_str());
+  cJSON_AddBoolToObject(tok, "credentials_rejected", t.credentials_rejected);
+  agent::DispatcherStatus d = dispatcher_.status();
+  cJSON* link = cJSON_AddObjectToObject(r, "link");
+  cJSON_AddBoolToObject(link, "ok", d.link_ok);
+  cJSON_AddNumberToObject(link, "failures", d.link_failures);
+  cJSON_AddNumberToObject(link, "retry_in_ms", static_cast<double>(d.retry_in.count()));
+  cJSON_AddStringToObject(link, "last_error", d.last_error.c_str());
+  cJSON* c = cJSON_AddObjectToObject(r, "counters");
+  cJSON_AddNumberToObject(c, "accepted", static_cast<double>(accepted_));
+  cJSON_AddNumberToObject(c, "refused", static_cast<double>(refused_));
+  cJSON_AddNumberToObject(c, "delivered", static_cast<double>(d.delivered));
+  cJSON_AddNumberToObject(c, "rejected", static_cast<double>(d.rejected));
+  cJSON_AddNumberToObject(c, "retried", static_cast<double>(d.retried));
+  cJSON_AddNumberToObject(c, "in_flight", static_cast<double>(d.in_flight));
+  cJSON* lat = cJSON_AddObjectToObject(r, "accept_latency_ms");
+  cJSON_AddNumberToObject(lat, "last", latency_last_ms_);
+  cJSON_AddNumberToObject(lat, "max", latency_max_ms_);
+  cJSON_AddItemToObject(r, "last_event", cJSON_Parse(last_event_json_.c_str()));
+  cJSON* ctx = cJSON_AddObjectToObject(r, "context");
+  if (context_ != nullptr) {
+    for (const auto& kv : *context_) {
+      cJSON_AddStringToObject(ctx, kv.first.c_str(), kv.second.c_str());
+    }
+  }
+  agent::JsonText text(cJSON_Print(r));
+  return text ? std::string(text.get()) + "\n" : "{}\n";
+}
+
+void StationReport::write_metrics() {
+  agent::MetricsSnapshot m;
+  m.station = profile_->station;
+  auto st = outbox_.stats();
+  std::int64_t now_ms = to_ms(clock_.wall());
+  if (st.ok()) {
+    m.pending = st->pending;
+    m.in_flight = st->in_flight;
+    m.dead = st->dead;
+    m.oldest_pending_age_s =
+        st->oldest_pending_ms ? static_cast<double>(now_ms - *st->oldest_pending_ms) / 1000.0 : 0;
+    m.last_success_time_s = static_cast<double>(st->last_delivery_ms) / 1000.0;
+    m.used_bytes = st->used_bytes;
+    m.max_bytes = st->max_bytes;
+  }
+  agent::DispatcherStatus d = dispatcher_.status();
+  m.delivered_total = d.delivered;
+  m.rejected_total = d.rejected;
+  m.retried_total = d.retried;
+  m.accepted_total = accepted_;
+  m.refused_total = refused_;
+  m.accept_latency_last_s = latency_last_ms_ / 1000.0;
+  m.accept_latency_max_s = latency_max_ms_ / 1000.0;
+  m.link_ok = d.link_ok;
+  m.token_valid = client_.token_status().state == agent::TokenStatus::State::valid;
+  m.clock_synced = time_.synced();
+  m.start_time_s = static_cast<double>(started_ms_) / 1000.0;
+  if (devices_ != nullptr) {
+    for (const auto& s : devices_->status()) {
+      m.devices.push_back({s.name, devices_->kind_of(s.name), s.connected});
+    }
+  }
+  hal::Status w = write_file_atomic(profile_->metrics.textfile, agent::format_metrics(m));
+  if (!w.ok() && w.error().what != last_write_error_) {
+    hal::log::warning("metrics", w.error().what);
+  }
+  last_write_error_ = w.ok() ? "" : w.error().what;
+}
+
+void StationReport::publish(MonoTime now) {
+  if (profile_ && !profile_->metrics.textfile.empty() && now >= next_metrics_) {
+    write_metrics();
+    next_metrics_ = now + std::chrono::seconds(profile_->metrics.interval_s);
+  }
+  if (!dirty_) {
+    return;
+  }
+  if (now < last_publish_ + 1s && state_ == "running") {
+    return;
+  }
+  dirty_ = false;
+  last_publish_ = now;
+  published_ = fingerprint();
+  hal::Status w = write_file_atomic(status_path(), status_json());
+  if (!w.ok()) {
+    hal::log::warning("status", w.error().what);
+  }
+  auto st = outbox_.stats();
+  if (st.ok()) {
+    agent::DispatcherStatus d = dispatcher_.status();
+    notify_.send("STATUS=pending " + std::to_string(st->pending + st->in_flight) + ", dead " +
+                 std::to_string(st->dead) + ", delivered " + std::to_string(d.delivered) + ", link " +
+                 (d.link_ok ? "up" : "down"));
+  }
+}
+
+}  // namespace firmware
