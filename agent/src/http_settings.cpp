@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/http_settings.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -13,8 +15,14 @@ namespace {
 
 using CurlUrl = hal::CHandle<CURLU, curl_url_cleanup>;
 
+// Literal loopback addresses only (and "localhost", which resolvers map to them); a name such
+// as "127.0.0.1.example.com" is not loopback.
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1" || host == "[::1]") {
+    return true;
+  }
+  in_addr a{};
+  return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 hal::Status setopt_ok(CURLcode rc, const char* what) {

@@ -8,7 +8,8 @@ namespace {
 
 constexpr IonRegion kRegions[] = {
     {"production", "https://api.buildwithion.com", "https://auth.buildwithion.com" ION_TOKEN_PATH},
-    {"staging", "https://staging-api.buildwithion.com", "https://staging-auth.buildwithion.com" ION_TOKEN_PATH},
+    {"staging", "https://staging-api.buildwithion.com",
+     "https://staging-auth.buildwithion.com" ION_TOKEN_PATH},
     {"gov", "https://api-production-gov.buildwithion.com",
      "https://auth-production-gov.buildwithion.com" ION_TOKEN_PATH},
     {"gov-staging", "https://api-staging-gov.buildwithion.com",
