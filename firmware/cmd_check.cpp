@@ -12,7 +12,6 @@
 #include <string_view>
 
 #include "agent/curl_graphql_client.hpp"
-#include "agent/file_key_provider.hpp"
 #include "agent/profile.hpp"
 #include "agent/vault.hpp"
 #include "commands.hpp"
@@ -119,54 +118,32 @@ int run_check(const Args& a) {
       return rc;
     }
   }
-  agent::HttpSettings http;
-  agent::FileKeyProvider keys(device_key_path(a.state_dir));
-  agent::FileBoardIdentity board;
-  agent::Vault vault(sealed_path(a.state_dir), keys, board);
-  auto creds = vault.open();
-  if (!creds.ok()) {
-    std::printf("[FAIL] vault  %s\n", creds.error().what.c_str());
-    return exit_code_for(vault.last_failure());
+  hal::SystemClock clock;
+  IonConnectOptions opts;
+  opts.state_dir = a.state_dir;
+  opts.profile_path = a.config;
+  opts.ca_file = a.ca_file;
+  int code = kExitFailure;
+  auto conn = connect_ion(opts, clock, &code);
+  if (!conn.ok()) {
+    std::printf("[FAIL] %-6s %s\n", code == kExitConfig ? "config" : "vault", conn.error().what.c_str());
+    return code;
   }
   char when[32] = "?";
-  std::time_t t = static_cast<std::time_t>(creds->sealed_at);
+  std::time_t t = static_cast<std::time_t>(conn->sealed_at);
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
-  std::printf("[ok]   vault  client %s, %s, sealed %s\n", creds->client_id.c_str(),
-              creds->region.empty() ? creds->api_url.c_str() : creds->region.c_str(), when);
-  // CA precedence: --ca-file > profile ion.ca_file > provisioned > system default.
-  http.ca_file = creds->ca_file;
-  http.pinned_public_key = creds->pinned_public_key;
-  if (!a.config.empty()) {
-    hal::Status st = apply_profile_network(a.config, http);
-    if (!st.ok()) {
-      std::printf("[FAIL] config %s\n", st.error().what.c_str());
-      return kExitConfig;
-    }
-  }
-  if (!a.ca_file.empty()) {
-    http.ca_file = a.ca_file;
-  }
-  http.user_agent = user_agent();
-  agent::GraphqlClientOptions o;
-  o.api_url = creds->api_url;
-  o.token_url = creds->token_url;
-  o.client_id = creds->client_id;
-  o.client_secret = std::move(creds->client_secret);
-  o.http = http;
-  hal::SystemClock clock;
-  auto client = agent::CurlGraphqlClient::create(std::move(o), clock);
-  if (!client.ok()) {
-    std::printf("[FAIL] config %s\n", client.error().what.c_str());
-    return kExitConfig;
-  }
+  std::printf("[ok]   vault  client %s, %s, sealed %s\n", conn->client_id.c_str(),
+              conn->region.empty() ? conn->api_url.c_str() : conn->region.c_str(), when);
+  const agent::HttpSettings& http = conn->http;
+  auto& client = conn->client;
   agent::GraphqlRequest me;
   me.document = kMeQuery;
-  agent::GraphqlResponse r = run_query(**client, std::move(me));
-  agent::TokenStatus ts = (*client)->token_status();
+  agent::GraphqlResponse r = run_query(*client, std::move(me));
+  agent::TokenStatus ts = client->token_status();
   if (r.token_stage || ts.tokens_obtained == 0) {
     return step_failed("token", r, http, kExitTokenEndpoint);
   }
-  std::printf("[ok]   token  from %s (valid %lld s)\n", creds->token_url.c_str(),
+  std::printf("[ok]   token  from %s (valid %lld s)\n", conn->token_url.c_str(),
               static_cast<long long>(ts.lifetime.count()));
   if (r.outcome != agent::GraphqlOutcome::ok) {
     return step_failed("me", r, http, kExitQueryMe);
@@ -184,7 +161,7 @@ int run_check(const Args& a) {
   inv.document = kInventoryQuery;
   inv.variables = agent::Json(cJSON_CreateObject());
   cJSON_AddNumberToObject(inv.variables.get(), "first", 3);
-  r = run_query(**client, std::move(inv));
+  r = run_query(*client, std::move(inv));
   if (r.outcome != agent::GraphqlOutcome::ok) {
     return step_failed("query", r, http, kExitQueryInventory);
   }

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "agent/file_key_provider.hpp"
 #include "commands.hpp"
 #include "version.hpp"
 
@@ -190,6 +191,51 @@ hal::Status apply_profile_network(const std::string& path, agent::HttpSettings& 
     *t.dst = std::chrono::milliseconds(static_cast<long long>(v->valuedouble));
   }
   return {};
+}
+
+hal::Result<IonConnection> connect_ion(const IonConnectOptions& options, const hal::Clock& clock,
+                                       int* exit_code) {
+  agent::FileKeyProvider keys(device_key_path(options.state_dir));
+  agent::FileBoardIdentity board;
+  agent::Vault vault(sealed_path(options.state_dir), keys, board);
+  auto creds = vault.open();
+  if (!creds.ok()) {
+    *exit_code = exit_code_for(vault.last_failure());
+    return std::move(creds).error();
+  }
+  IonConnection c;
+  c.http.ca_file = creds->ca_file;
+  c.http.pinned_public_key = creds->pinned_public_key;
+  if (!options.profile_path.empty()) {
+    hal::Status st = apply_profile_network(options.profile_path, c.http);
+    if (!st.ok()) {
+      *exit_code = kExitConfig;
+      return std::move(st).error();
+    }
+  }
+  if (!options.ca_file.empty()) {
+    c.http.ca_file = options.ca_file;
+  }
+  c.http.user_agent = user_agent();
+  c.client_id = creds->client_id;
+  c.api_url = creds->api_url;
+  c.token_url = creds->token_url;
+  c.region = creds->region;
+  c.sealed_at = creds->sealed_at;
+  agent::GraphqlClientOptions o;
+  o.api_url = creds->api_url;
+  o.token_url = creds->token_url;
+  o.client_id = creds->client_id;
+  o.client_secret = std::move(creds->client_secret);
+  o.http = c.http;
+  auto client = agent::CurlGraphqlClient::create(std::move(o), clock);
+  if (!client.ok()) {
+    *exit_code = kExitConfig;
+    return std::move(client).error();
+  }
+  c.client = std::move(client).value();
+  *exit_code = kExitOk;
+  return c;
 }
 
 }  // namespace firmware

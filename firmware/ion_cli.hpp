@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "agent/graphql.hpp"
 #include "agent/http_settings.hpp"
 #include "agent/vault.hpp"
+#include "hal/clock.hpp"
 #include "hal/result.hpp"
 
 namespace firmware {
@@ -34,6 +36,26 @@ hal::Status apply_profile_network(const std::string& profile_path, agent::HttpSe
 
 // Option parsing: "--name value" or "--name=value" at argv[i] (advances i past a value).
 bool take_option_value(int argc, char** argv, int& i, std::string_view name, std::string& out);
+
+// A GraphQL client built from the sealed credentials, as `check` and the daemon need it.
+struct IonConnection {
+  std::unique_ptr<agent::CurlGraphqlClient> client;
+  agent::HttpSettings http;  // effective transport settings (CA, pin, proxy, timeouts)
+  std::string client_id, api_url, token_url, region;
+  std::int64_t sealed_at = 0;
+};
+
+struct IonConnectOptions {
+  std::string state_dir = agent::kDefaultStateDir;
+  std::string profile_path;  // "" = none; else its "ion" network settings apply
+  std::string ca_file;       // "" = none; else overrides profile and provisioned CA
+};
+
+// Opens the vault and builds the client (no network traffic yet). CA precedence: options.ca_file,
+// then the profile's ion.ca_file, then the CA given at provisioning, then the system store.
+// On failure *exit_code is kExitConfig for profile/URL problems, else the vault's exit code.
+hal::Result<IonConnection> connect_ion(const IonConnectOptions& options, const hal::Clock& clock,
+                                       int* exit_code);
 
 // The User-Agent every ION request carries ("ion-agent/0.1.0").
 std::string user_agent();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ion-agent: command-line entry point. Dispatches to the subcommands in commands.hpp.
+#include <signal.h>
 #include <sys/prctl.h>
 
 #include <cstdio>
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
   // Secrets (API key, tokens) live in this process's memory: no core dumps, no ptrace by
   // other users' processes, /proc/<pid>/environ and mem readable by root only.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // libcurl runs with CURLOPT_NOSIGNAL, so a peer closing a TLS connection mid-write must not
+  // kill the process: write errors are handled as transport failures instead.
+  ::signal(SIGPIPE, SIG_IGN);
   try {
     return firmware::dispatch(argc, argv);
   } catch (const std::exception& e) {

@@ -45,6 +45,10 @@ void HttpMulti::perform() {
     if (it == transfers_.end()) {
       continue;
     }
+    long opened = 0;
+    if (curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK && opened > 0) {
+      connections_opened_ += static_cast<std::uint64_t>(opened);
+    }
     curl_multi_remove_handle(multi_.get(), easy);
     Transfer t = std::move(it->second);
     transfers_.erase(it);

@@ -220,8 +220,10 @@ void TokenManager::finish(Exchange& x, CURL* easy, CURLcode rc) {
     std::string token = j ? json_str(j.get(), "access_token") : "";
     const cJSON* exp = j ? cJSON_GetObjectItemCaseSensitive(j.get(), "expires_in") : nullptr;
     if (f.http_status == 200 && !token.empty()) {
-      auto life = cJSON_IsNumber(exp) && exp->valuedouble > 0
-                      ? std::chrono::seconds(static_cast<long long>(exp->valuedouble))
+      // A day at most: a bogus expires_in must not overflow the clock arithmetic or pin a
+      // token for ever; a 401 still forces renewal.
+      auto life = cJSON_IsNumber(exp) && exp->valuedouble >= 1
+                      ? std::chrono::seconds(static_cast<long long>(std::min(exp->valuedouble, 86400.0)))
                       : policy_.default_lifetime;
       record_success(token, life, x.sent);
       secure_zero(token.data(), token.size());

@@ -89,6 +89,8 @@ TEST(GraphqlClient, MeQueryOverHttpsWithTheSimulatorCa) {
   CHECK_TRUE(r2.outcome == GraphqlOutcome::ok);
   CHECK_EQUAL(1, sim.count_requests("token"));
   CHECK_EQUAL(2, sim.count_requests("graphql"));
+  // Keep-alive: the token request and both queries shared one TLS connection.
+  CHECK_EQUAL(1, static_cast<int>(client->connections_opened()));
   auto ts = client->token_status();
   CHECK_TRUE(ts.state == agent::TokenStatus::State::valid);
   CHECK_EQUAL(300, ts.lifetime.count());

@@ -61,6 +61,7 @@ class CurlGraphqlClient final : public GraphqlClient {
 
   TokenStatus token_status() const { return tokens_.status(); }
   TokenManager& tokens() { return tokens_; }
+  std::uint64_t connections_opened() const { return multi_.connections_opened(); }
   const std::string& graphql_url() const { return graphql_url_; }
 
  private:

@@ -7,11 +7,14 @@
 // Loop integration: either call wait() (curl_multi_poll with the caller's extra fds, e.g.
 // scanner and GPIO fds) or put multi() into your own poll via curl_multi_fdset/socket
 // callbacks; then perform(). timeout() is how long the loop may sleep.
+// Transfers use CURLOPT_NOSIGNAL (no alarm-based DNS timeouts in a daemon), so the process
+// must ignore SIGPIPE (firmware/main.cpp does).
 #pragma once
 
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <vector>
@@ -38,6 +41,9 @@ class HttpMulti {
   // Sleeps in curl_multi_poll until a transfer or one of `extra_fds` is ready, max `max_wait`.
   hal::Status wait(std::vector<curl_waitfd>& extra_fds, std::chrono::milliseconds max_wait);
   std::size_t active() const { return transfers_.size(); }
+  // New connections opened by finished transfers so far (CURLINFO_NUM_CONNECTS): with
+  // keep-alive working, far fewer than the number of requests.
+  std::uint64_t connections_opened() const { return connections_opened_; }
   CURLM* get() const { return multi_.get(); }
 
  private:
@@ -47,6 +53,7 @@ class HttpMulti {
   };
   CurlMulti multi_;
   std::map<CURL*, Transfer> transfers_;
+  std::uint64_t connections_opened_ = 0;
 };
 
 }  // namespace agent
