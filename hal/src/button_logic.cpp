@@ -48,6 +48,15 @@ void ButtonLogic::on_deadline(MonoTime now, std::vector<StationEvent>& out) {
   }
 }
 
+void ButtonLogic::confirm_level(bool active, MonoTime at, std::vector<StationEvent>& out) {
+  if (debouncer_.raw() == active) {
+    return;
+  }
+  on_deadline(at, out);
+  debouncer_.on_edge(active, at);
+  on_deadline(at, out);
+}
+
 void ButtonLogic::resync(bool active, MonoTime at, std::vector<StationEvent>& out) {
   bool was = debouncer_.stable();
   debouncer_.reset(active);

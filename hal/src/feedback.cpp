@@ -5,7 +5,7 @@ namespace hal {
 
 const std::vector<BuiltinSignal>& Feedback::builtins() {
   static const std::vector<BuiltinSignal> kBuiltins = {
-      {"ok", {{"green", "pulse 300ms"}}},
+      {"accepted", {{"green", "pulse 300ms"}}},
       {"bad_scan", {{"red", "blink 200ms x3"}, {"buzzer", "pulse 150ms"}}},
       {"queue_full", {{"red", "on"}, {"buzzer", "pulse 1s"}}},
       {"no_unit", {{"red", "blink 800ms x2"}}},

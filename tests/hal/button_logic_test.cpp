@@ -86,3 +86,22 @@ TEST(ButtonLogic, ResyncReportsOnlyARealChange) {
   b.resync(true, t0, out);
   STRCMP_EQUAL("P", kinds(out).c_str());
 }
+
+TEST(ButtonLogic, ALevelReadBackCorrectsEdgesThatAllSaidTheSame) {
+  ButtonLogic b({"pass", 20ms, 0ms});
+  b.on_edge(true, t0, out);  // uAPI v1: both edges of a glitch read "active"
+  b.on_edge(true, t0 + 1ms, out);
+  b.confirm_level(false, t0 + 1ms, out);  // the line is back at rest
+  b.on_deadline(t0 + 1s, out);
+  CHECK(out.empty());
+  LONGS_EQUAL(2, b.raw_edges());
+}
+
+TEST(ButtonLogic, AConfirmedLevelDoesNotStretchTheWindow) {
+  ButtonLogic b({"pass", 20ms, 0ms});
+  b.on_edge(false, t0, out);  // wrong direction reported
+  b.confirm_level(true, t0, out);
+  CHECK(b.next_deadline() == t0 + 20ms);
+  b.on_deadline(t0 + 20ms, out);
+  STRCMP_EQUAL("P", kinds(out).c_str());
+}

@@ -105,7 +105,7 @@ TEST(Feedback, ANewSignalReplacesOnlyTheOutputsItNames) {
   CHECK_TRUE(fb.play("bad_scan", clock.mono()).ok());  // red + buzzer; green keeps blinking
   run_until(t0 + 1600ms);
   STRCMP_EQUAL("+0:1 +500:0 +1000:1 +1500:0", timeline(0).c_str());
-  CHECK_TRUE(fb.play("ok", clock.mono()).ok());  // replaces the endless blink with one pulse
+  CHECK_TRUE(fb.play("accepted", clock.mono()).ok());  // replaces the endless blink with one pulse
   run_until(t0 + 5s);
   STRCMP_EQUAL("+0:1 +500:0 +1000:1 +1500:0 +1600:1 +1900:0", timeline(0).c_str());
   CHECK_FALSE(fb.next_deadline().has_value());
@@ -139,8 +139,8 @@ TEST(Feedback, UnknownSignalsAndOutputsAreErrors) {
 
 TEST(Feedback, ProfileSignalsOverrideBuiltins) {
   CHECK_TRUE(
-      fb.define("ok", {{"green", OutputPattern::pulse(50ms)}, {"buzzer", OutputPattern::pulse(20ms)}}).ok());
-  CHECK_TRUE(fb.play("ok", clock.mono()).ok());
+      fb.define("accepted", {{"green", OutputPattern::pulse(50ms)}, {"buzzer", OutputPattern::pulse(20ms)}}).ok());
+  CHECK_TRUE(fb.play("accepted", clock.mono()).ok());
   run_until(t0 + 1s);
   STRCMP_EQUAL("+0:1 +50:0", timeline(0).c_str());
   STRCMP_EQUAL("+0:1 +20:0", timeline(2).c_str());

@@ -42,6 +42,11 @@ class ButtonLogic {
   const std::string& name() const { return config_.name; }
   bool active() const { return debouncer_.stable(); }
   std::uint64_t raw_edges() const { return raw_edges_; }
+  // The line's level read back after a batch of edges stamped up to `at`. Software debounce
+  // trusts the last edge's direction; on GPIO uAPI v1 the kernel reads the level late, so
+  // edges of a fast burst may all carry the same direction. A differing level replaces the
+  // raw level without counting as an edge or moving the window past `at`.
+  void confirm_level(bool active, MonoTime at, std::vector<StationEvent>& out);
   // Re-sync after lost events: adopt `active` as the stable level, emitting press/release if
   // it differs from what was last reported.
   void resync(bool active, MonoTime at, std::vector<StationEvent>& out);

@@ -6,7 +6,7 @@
 // played on that output. Timed by the loop through next_deadline() / on_deadline(now).
 //
 // Built-in signals (define_builtins(); a profile may redefine any of them with define()):
-//   ok          green "pulse 300ms"                           event accepted (durable)
+//   accepted    green "pulse 300ms"                           event accepted (durable)
 //   bad_scan    red "blink 200ms x3", buzzer "pulse 150ms"    label rejected
 //   queue_full  red "on", buzzer "pulse 1s"                   outbox full: stop scanning
 //   no_unit     red "blink 800ms x2"                          button pressed, no unit scanned

@@ -21,7 +21,17 @@ using LineRequest = CHandle<gpiod_line_request, gpiod_line_request_release>;
 using EdgeEventBuffer = CHandle<gpiod_edge_event_buffer, gpiod_edge_event_buffer_free>;
 using ChipInfo = CHandle<gpiod_chip_info, gpiod_chip_info_free>;
 using LineInfo = CHandle<gpiod_line_info, gpiod_line_info_free>;
+inline constexpr int kApiGeneration = 2;
+#else
+inline constexpr int kApiGeneration = 1;
 #endif
+
+// The consumer name every request carries; `gpioinfo` shows it next to the line.
+inline constexpr const char* kConsumer = "ion-agent";
+// libgpiod returns NULL for "no consumer"; error messages want "".
+inline std::string text_or_empty(const char* s) {
+  return s != nullptr ? std::string(s) : std::string();
+}
 
 // "libgpiod 1.6.3 (v1 API)" / "libgpiod 2.2.1 (v2 API)".
 std::string library_version();
