@@ -198,12 +198,18 @@ hal::Result<Fields> parse_unbracketed_impl(std::string_view data, std::size_t of
 // scanner (or label) left out the GS that must end a variable-length field.
 std::optional<hal::Error> missing_gs(std::string_view ai, std::string_view data, std::size_t value_pos,
                                      std::size_t end, std::size_t offset) {
-  for (std::size_t i = value_pos + 1; i + 2 <= end; ++i) {
+  // Longest plausible value first: a lot "1210" followed by AI 10 beats a lot "1" and AI 21.
+  const Spec spec = *find_spec(ai);
+  std::size_t last = std::min(end, value_pos + spec.max);
+  for (std::size_t i = last; i > value_pos; --i) {
+    if (i + 2 > end) {
+      continue;
+    }
     auto next = match_ai(data.substr(i));
     if (!next) {
       continue;
     }
-    if (check_value(ai, *find_spec(ai), data.substr(value_pos, i - value_pos), offset + value_pos).ok() &&
+    if (check_value(ai, spec, data.substr(value_pos, i - value_pos), offset + value_pos).ok() &&
         parse_unbracketed_impl(data.substr(i), offset + i, false).ok()) {
       return hal::Error(hal::Errc::parse,
                         where(ai, offset + value_pos - ai.size()) +

@@ -176,7 +176,8 @@ Status EvdevScanner::open_path(const std::string& path) {
   if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISREG(st.st_mode)) {
     return Error(Errc::config, "evdev: " + path + " is not a device, FIFO or recorded file");
   }
-  if (options_.grab && ::ioctl(fd.get(), EVIOCGRAB, 1) != 0) {
+  bool grabbed = options_.grab && ::ioctl(fd.get(), EVIOCGRAB, 1) == 0;
+  if (options_.grab && !grabbed) {
     int err = errno;
     if (err == EBUSY) {
       return Error(Errc::busy, "evdev: grab " + path + ": another program holds a grab on it");
@@ -199,7 +200,7 @@ Status EvdevScanner::open_path(const std::string& path) {
   status_.path = path;
   status_.connected = true;
   status_.last_error.clear();
-  log::info(kModule, "input '" + options_.name + "': opened " + path + (options_.grab ? " (grabbed)" : ""));
+  log::info(kModule, "input '" + options_.name + "': opened " + path + (grabbed ? " (grabbed)" : ""));
   return ok();
 }
 
@@ -254,6 +255,9 @@ bool EvdevScanner::read_available(Clock::MonoTime now, std::vector<ScanRead>& re
       reopen_at_.reset();
       return dropped;
     }
+    if (n == 0) {
+      assembler_.flush_idle(reads);  // FIFO writer gone: the recording ended, as for a file
+    }
     lost(now,
          n == 0 ? "evdev: read " + status_.path + ": writer closed"
                 : errno_error(Errc::io, "evdev: read " + status_.path, err).what,
@@ -290,7 +294,8 @@ void EvdevScanner::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& o
 }
 
 void EvdevScanner::lost(Clock::MonoTime now, std::string why, std::vector<ScanRead>& reads) {
-  assembler_.flush_idle(reads);  // a scan cut by the unplug is reported, not dropped
+  // A scan cut by the unplug is reported as rejected, never dropped and never passed as whole.
+  assembler_.abandon("scanner disconnected during the scan (" + why + ")", reads);
   fd_.reset();
   partial_.clear();
   assembler_.reset();

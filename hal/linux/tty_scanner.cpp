@@ -2,6 +2,7 @@
 #include "hal/linux/tty_scanner.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -127,6 +128,9 @@ Status TtyScanner::open_and_configure() {
   if (::tcgetattr(fd.get(), &tio) != 0) {
     return errno_error(Errc::config, "serial: " + path + " is not a terminal", errno);
   }
+  // Exclusive mode: while we hold the scanner, nobody else (a modem prober, a stray terminal
+  // program) can open it and steal or corrupt its bytes. Best effort; root can override it.
+  (void)::ioctl(fd.get(), TIOCEXCL);
   ::cfmakeraw(&tio);
   tio.c_cflag |= CLOCAL | CREAD;
   tio.c_cflag &= ~static_cast<tcflag_t>(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
@@ -213,9 +217,9 @@ void TtyScanner::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& out
 }
 
 void TtyScanner::lost(Clock::MonoTime now, std::string why, std::vector<ScanRead>& reads) {
-  framer_.flush_idle(reads);  // a scan cut by the unplug is reported, not dropped
+  // A scan cut by the unplug is reported as rejected, never dropped and never passed as whole.
+  framer_.abandon("scanner disconnected during the scan (" + why + ")", reads);
   fd_.reset();
-  framer_.reset();
   status_.connected = false;
   status_.last_error = std::move(why);
   reopen_at_ = now + backoff_.next();

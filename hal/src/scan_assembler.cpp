@@ -134,8 +134,7 @@ void ScanAssembler::feed(const input_event& ev, std::vector<ScanRead>& out) {
   if (skip_to_report_ || ev.type != EV_KEY) {
     return;  // EV_MSC scan codes, EV_LED echoes: not text
   }
-  Micros t(static_cast<long long>(ev.input_event_sec) * 1000000LL +
-           static_cast<long long>(ev.input_event_usec));
+  Micros t = static_cast<Micros>(ev.input_event_sec) * 1000000U + static_cast<Micros>(ev.input_event_usec);
   on_key(ev.code, ev.value, t, out);
 }
 
@@ -143,7 +142,9 @@ void ScanAssembler::on_key(std::uint16_t code, int value, Micros t, std::vector<
   if (value == 2) {
     return;  // kernel autorepeat of a held key: a scanner never means it
   }
-  if (options_.gap.count() > 0 && last_event_ && pending() && t - *last_event_ > options_.gap) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(options_.gap).count();
+  Micros gap = us > 0 ? static_cast<Micros>(us) : 0;
+  if (gap > 0 && last_event_ && pending() && t > *last_event_ && t - *last_event_ > gap) {
     flush_idle(out);
   }
   last_event_ = t;
@@ -298,6 +299,14 @@ void ScanAssembler::flush_idle(std::vector<ScanRead>& out) {
   }
 }
 
+void ScanAssembler::abandon(const std::string& why, std::vector<ScanRead>& out) {
+  if (started_ && !discarding_) {
+    finish(out, why);
+  }
+  clear_scan();
+  discarding_ = false;
+}
+
 void ScanAssembler::put(char32_t ch) {
   if (dead_ != 0) {
     char32_t c = Keymap::compose(dead_, ch);
@@ -326,7 +335,6 @@ void ScanAssembler::put_raw(char32_t ch) {
   std::string enc;
   append_utf8(enc, ch);
   if (text_.size() + enc.size() > options_.max_length) {
-    overflow_ = true;
     reject("scan longer than " + std::to_string(options_.max_length) + " bytes");
     return;
   }
@@ -360,7 +368,6 @@ void ScanAssembler::clear_scan() {
   text_.clear();
   error_.clear();
   started_ = false;
-  overflow_ = false;
   dead_ = 0;
   alt_code_.reset();
 }

@@ -114,6 +114,14 @@ void SerialFramer::flush_idle(std::vector<ScanRead>& out) {
   }
 }
 
+void SerialFramer::abandon(const std::string& why, std::vector<ScanRead>& out) {
+  if (started_ || cr_seen_) {
+    started_ = true;
+    finish(out, why);
+  }
+  reset();
+}
+
 void SerialFramer::finish(std::vector<ScanRead>& out, std::string error) {
   if (!started_ && error.empty()) {
     return;

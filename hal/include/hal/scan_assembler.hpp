@@ -67,6 +67,8 @@ class ScanAssembler {
   void feed(const input_event& ev, std::vector<ScanRead>& out);
   // The gap passed in real time with a scan in progress: finish it (see the rules above).
   void flush_idle(std::vector<ScanRead>& out);
+  // The device went away: a scan in progress is rejected with `why` (never passed as complete).
+  void abandon(const std::string& why, std::vector<ScanRead>& out);
   // A scan (or the discarded tail of a dropped one) is in progress: flush_idle() is due
   // `gap` after the last event.
   bool pending() const { return started_ || discarding_; }
@@ -78,7 +80,9 @@ class ScanAssembler {
   const ScanAssemblerOptions& options() const { return options_; }
 
  private:
-  using Micros = std::chrono::microseconds;
+  // Event time in microseconds. Unsigned: recorded files may hold any timestamp, and the
+  // arithmetic must wrap, not overflow.
+  using Micros = std::uint64_t;
   void on_key(std::uint16_t code, int value, Micros t, std::vector<ScanRead>& out);
   bool on_modifier(std::uint16_t code, int value);
   void on_press(std::uint16_t code, std::vector<ScanRead>& out);
@@ -94,7 +98,6 @@ class ScanAssembler {
   std::string text_;
   std::string error_;  // first reason this scan is rejected
   bool started_ = false;
-  bool overflow_ = false;
   bool discarding_ = false;  // after SYN_DROPPED: until terminator or gap
   bool skip_to_report_ = false;
   std::optional<Micros> last_event_;

@@ -39,7 +39,9 @@ class SerialFramer {
 
   void feed(std::string_view bytes, Clock::MonoTime now, std::vector<ScanRead>& out);
   void flush_idle(std::vector<ScanRead>& out);
-  bool pending() const { return started_; }
+  // The device went away: a scan in progress is rejected with `why` (never passed as complete).
+  void abandon(const std::string& why, std::vector<ScanRead>& out);
+  bool pending() const { return started_ || cr_seen_; }
   std::optional<Clock::MonoTime> last_byte() const { return last_; }
   void reset();
 
