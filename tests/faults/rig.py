@@ -261,6 +261,8 @@ class Agent:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout)
+        if self.proc and self.proc.returncode != 0:
+            print("agent exit status %s; stderr tail:\n%s" % (self.proc.returncode, self.stderr()[-3000:]))
         return self.proc.returncode if self.proc else None
 
     def kill(self):

@@ -78,7 +78,7 @@ def test_process_is_not_dumpable(cl):
     _, sim, agent = station(cl, "dumpable", start=False)
     # The service user owns its state; the test CA must be readable by it.
     rig.run(["chown", "-R", user, agent.state, agent.dir])
-    rig.run(["chmod", "-R", "a+rX", os.path.dirname(sim.ready)])
+    rig.run(["chmod", "-R", "a+rX", os.path.join(os.path.dirname(sim.ready), "sim-state")])
     os.chmod(agent.dir, 0o777)
     cwd = os.path.join(agent.dir, "cores")
     os.makedirs(cwd)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Storage faults: a full disk, I/O errors, a read-only remount and a corrupted outbox.
+"""Storage faults: a full disk (tmpfs), ENOSPC/EIO/EROFS from pwrite/fsync/fdatasync (libfiu),
+and a corrupted outbox.
 
 The rule in every case: an event lights green only if its intents are durable; otherwise it
 lights red and nothing of it is kept (a scan's intents are one transaction), the daemon keeps
@@ -24,7 +25,7 @@ PROFILE["feedback"]["queue_full"] = {"red": "pulse 50ms"}
 
 
 def scans(first, count):
-    return ["scan SN-%06d" % (300000 + i) for i in range(first, first + count)]
+    return ["SN-%06d" % (300000 + i) for i in range(first, first + count)]
 
 
 def verdicts(agent):
@@ -62,9 +63,8 @@ def mount_tmpfs(cl, path, size):
     cl.push(lambda: rig.run(["umount", "-l", path], check=False))
 
 
-def send_and_wait(agent, lines, timeout=60):
-    agent.send(lines)
-    wanted = [l.split()[1] for l in lines]
+def send_and_wait(agent, wanted, timeout=60):
+    agent.send(["scan " + s for s in wanted])
     wait_for(lambda: all(s in verdicts(agent) for s in wanted) or not agent.alive(), timeout,
              "a verdict for every scan")
     assert agent.alive(), agent.stderr()[-2000:]
@@ -108,8 +108,12 @@ def fiu(agent, cmd):
     rig.run(["fiu-ctrl", "-f", os.path.join(agent.dir, "fiu"), "-c", cmd, str(agent.proc.pid)])
 
 
-@pytest.mark.parametrize("errno_name,errno_value", [("ENOSPC", 28), ("EIO", 5)])
-def test_write_and_sync_errors_with_libfiu(cl, errno_name, errno_value):
+# EROFS on every write is the read-only remount: the kernel refuses `mount -o remount,ro` while
+# the outbox is open for writing (busy), so a filesystem that goes read-only under the daemon
+# (ext4 errors=remount-ro on a failing SD card) is reproduced by failing every write with EROFS.
+@pytest.mark.parametrize("errno_name,errno_value,probability", [("ENOSPC", 28, 0.3), ("EIO", 5, 0.3),
+                                                                ("EROFS", 30, 1.0)])
+def test_write_and_sync_errors_with_libfiu(cl, errno_name, errno_value, probability):
     _, sim, agent = station(cl, "fiu-" + errno_name, prof=PROFILE, start=False)
     sim.ctl("fault", "status", "503", "--forever", "--match", "any")
     agent.start(wrapper=["fiu-run", "-x", "-f", os.path.join(agent.dir, "fiu")])
@@ -117,7 +121,7 @@ def test_write_and_sync_errors_with_libfiu(cl, errno_name, errno_value):
     send_and_wait(agent, sent)
     points = ["posix/io/rw/pwrite", "posix/io/sync/fsync", "posix/io/sync/fdatasync"]
     for p in points:
-        fiu(agent, "enable_random name=%s,probability=0.3,failinfo=%d" % (p, errno_value))
+        fiu(agent, "enable_random name=%s,probability=%s,failinfo=%d" % (p, probability, errno_value))
     faulty = scans(10, 60)
     send_and_wait(agent, faulty)
     sent += faulty
@@ -125,37 +129,20 @@ def test_write_and_sync_errors_with_libfiu(cl, errno_name, errno_value):
         fiu(agent, "disable name=%s" % p)
     v = verdicts(agent)
     assert any(not v[s] for s in faulty), "no event was refused under injected %s" % errno_name
-    # A restart replays the WAL: what was refused must not come back, what was accepted must.
-    assert agent.stop() == 0
+    # Storage is back: accepted again, without a restart.
+    healed = scans(70, 10)
+    send_and_wait(agent, healed)
+    sent += healed
+    assert all(verdicts(agent)[s] for s in healed), "still refusing after the faults ended"
+    # A crash and restart replay the WAL: what was refused must not come back, what was
+    # accepted must. (SIGKILL: libfiu's control thread does not block SIGTERM.)
+    agent.kill()
     agent.start()
-    after = scans(70, 10)
+    after = scans(80, 10)
     send_and_wait(agent, after)
     sent += after
     accepted, refused, figures = finish(agent, sim, sent)
     print("libfiu %s: %d accepted, %d refused; %s" % (errno_name, accepted, refused, figures))
-
-
-def test_read_only_remount(cl, need_root):
-    wd = rig.new_workdir(cl, "ro")
-    state = os.path.join(wd, "state")
-    mount_tmpfs(cl, state, "16m")
-    _, sim, agent = station(cl, "ro-st", prof=PROFILE, start=False, state_dir=state)
-    sim.ctl("fault", "status", "503", "--forever", "--match", "any")
-    agent.start()
-    sent = scans(0, 10)
-    send_and_wait(agent, sent)
-    rig.run(["mount", "-o", "remount,ro", state])
-    ro = scans(10, 10)
-    send_and_wait(agent, ro)
-    sent += ro
-    assert not any(verdicts(agent)[s] for s in ro), "accepted on a read-only filesystem"
-    rig.run(["mount", "-o", "remount,rw", state])
-    after = scans(20, 10)
-    send_and_wait(agent, after)
-    sent += after
-    assert all(verdicts(agent)[s] for s in after), "not accepting again after remount rw"
-    accepted, refused, figures = finish(agent, sim, sent)
-    print("read-only: %d accepted, %d refused; %s" % (accepted, refused, figures))
 
 
 def sha(path):
