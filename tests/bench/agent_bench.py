@@ -140,6 +140,8 @@ def run(cl, args):
     while b"READY=1" not in ns.recv(4096):
         pass
     ready_ms = (time.perf_counter() - t0) * 1e3
+    notify_lines = []  # keep reading, as systemd does (STATUS=, WATCHDOG=)
+    threading.Thread(target=lambda: [notify_lines.append(ns.recv(4096)) for _ in iter(int, 1)], daemon=True).start()
     greens = Greens(p.stdout)
     agent.proc = p
     fifo = open(agent.fifo, "w")
