@@ -7,7 +7,7 @@
 
 What it does: starts the ION simulator and a provisioned `ion-agent run --sim FIFO` with
 NOTIFY_SOCKET set (start-to-ready = exec to READY=1), lets it idle (RSS, private memory,
-wakeups from /proc/PID/status context switches over 10 s), measures one 4 KiB write+fdatasync
+wakeups from /proc/PID/status context switches over 30 s), measures one 4 KiB write+fdatasync
 in the state directory (the disk's fsync time), then, with ION in an outage so deliveries do
 not interfere, times scans one at a time from the FIFO write to the green output line (the
 durable accept an operator sees), floods scans for the accept rate, and reads /proc/PID/io for
@@ -149,7 +149,7 @@ def run(cl, args):
     time.sleep(3)
     rss, private, pss = memory(p.pid)
     s0, c0 = switches(p.pid), time.monotonic()
-    time.sleep(10)
+    time.sleep(30)
     wakeups = (switches(p.pid) - s0) / (time.monotonic() - c0)
 
     fs_med, fs_p99 = fsync_time(agent.state)
