@@ -41,6 +41,8 @@ int cmd_version(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_provision(int argc, char** argv);
 int cmd_check(int argc, char** argv);
+int cmd_queue(int argc, char** argv);
+int cmd_status(int argc, char** argv);
 int cmd_decode(int argc, char** argv);
 
 }  // namespace firmware

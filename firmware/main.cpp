@@ -19,6 +19,8 @@ constexpr Command kCommands[] = {
     {"run", cmd_run, "run the station daemon (profile, inputs, outbox, delivery)"},
     {"provision", cmd_provision, "seal an ION API key (read from stdin) on this board"},
     {"check", cmd_check, "prove the sealed key works: token, me query, one inventory query"},
+    {"status", cmd_status, "queue depth, oldest pending, dead letters, last delivery, link, token"},
+    {"queue", cmd_queue, "list, show, retry or drop intents in the outbox (dead letters)"},
     {"decode", cmd_decode, "decode a scan (argument, stdin or recorded evdev stream) to JSON"},
 };
 

@@ -25,7 +25,7 @@ class EchoOff {
   }
   ~EchoOff() {
     if (active_) {
-      ::tcsetattr(fd_, TCSAFLUSH, &saved_);
+      ::tcsetattr(fd_, TCSANOW, &saved_);  // keep type-ahead (the next value)
     }
   }
   EchoOff(const EchoOff&) = delete;
@@ -42,11 +42,13 @@ class EchoOff {
 hal::Status read_secret_line(int fd, const char* prompt, const char* what, agent::Secret& out) {
   out.clear();
   const bool tty = ::isatty(fd) == 1;
+  // Echo goes off (flushing stale input) before the prompt appears, so nothing typed after
+  // the prompt is lost or shown.
+  EchoOff echo_off_if_tty(tty ? fd : -1);
   if (tty) {
     std::fprintf(stderr, "%s", prompt);
     std::fflush(stderr);
   }
-  EchoOff echo_off_if_tty(tty ? fd : -1);
   bool got_any = false;
   bool bad_byte = false;
   for (;;) {

@@ -42,8 +42,8 @@ std::string excerpt(const std::string& body) {
 struct CurlGraphqlClient::Pending {
   std::string body;
   Callback done;
-  bool mutation = false;  // sent on a fresh connection (see start())
-  bool retried = false;   // the one retry after a 401 has been used
+  bool retried = false;           // the one retry after a 401 has been used
+  bool fresh_connection = false;  // a mutation: never on a reused connection (see start())
   std::uint64_t token_generation = 0;
   std::string reply;
   std::chrono::seconds retry_after{-1};
@@ -146,8 +146,6 @@ CurlGraphqlClient::~CurlGraphqlClient() {
 void CurlGraphqlClient::submit(GraphqlRequest request, Callback done) {
   auto p = std::make_shared<Pending>();
   p->done = std::move(done);
-  const auto first = request.document.find_first_not_of(" \t\r\n");
-  p->mutation = first != std::string::npos && request.document.compare(first, 8, "mutation") == 0;
   Json root(cJSON_CreateObject());
   cJSON_AddStringToObject(root.get(), "query", request.document.c_str());
   cJSON* vars = request.variables ? request.variables.release() : cJSON_CreateObject();
@@ -164,6 +162,8 @@ void CurlGraphqlClient::submit(GraphqlRequest request, Callback done) {
     return;
   }
   p->body = text.get();
+  // Conservative: any document that may hold a mutation.
+  p->fresh_connection = request.document.find("mutation") != std::string::npos;
   waiting_.push_back(std::move(p));
   dispatch_waiting();
 }
@@ -231,15 +231,16 @@ void CurlGraphqlClient::start(std::shared_ptr<Pending> p) {
   auth.clear();
   curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, p->headers.get());
   curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDS, p->body.c_str());
-  if (p->mutation) {
-    // libcurl silently re-sends a request whose reused connection closed before any answer
-    // byte ("Connection died, retrying a fresh connect"). For a mutation ION may already have
-    // applied, that second copy bypasses the operation's look-before-act and can create twice
-    // (found by tests/faults: drop-after-apply). On a fresh connection libcurl never re-sends:
-    // the drop surfaces as a network error and the operation re-reads before acting again.
+  curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(p->body.size()));
+  if (p->fresh_connection) {
+    // libcurl silently re-sends a request whose *reused* connection died before any byte of
+    // the reply (Curl_retry_request, up to 5 times). A mutation's connection can die after ION
+    // applied it, so that resend would apply it twice behind the caller's back. On a fresh
+    // connection curl does not retry: the failure reaches the caller, whose operation looks
+    // before it acts again (exactly-once in effect; outbox_itest proves it with the
+    // simulator's drop-after-apply fault). The connection joins the pool afterwards.
     curl_easy_setopt(easy.get(), CURLOPT_FRESH_CONNECT, 1L);
   }
-  curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(p->body.size()));
   curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, append_reply);
   curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &p->reply);
   curl_easy_setopt(easy.get(), CURLOPT_HEADERFUNCTION, capture_retry_after);

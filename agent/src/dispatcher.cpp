@@ -81,69 +81,35 @@ bool Dispatcher::is_link_problem(const OpOutcome& o) const {
   }
 }
 
+// One transaction per poll: the outcomes of finished intents and the in-flight marks of the
+// ones about to start are committed together (one fsync), and nothing is sent before that
+// commit, so a successor never overtakes its predecessor's recorded outcome.
 void Dispatcher::poll(MonoTime now) {
-  if (!commit_finished(now)) {
-    return;
-  }
-  if (now - last_prune_ >= opt_.prune_interval) {
-    last_prune_ = now;
-    auto pruned = outbox_.prune();
-    if (!pruned.ok()) {
-      hal::log::warning("dispatcher", pruned.error().what);
-    }
-  }
-  start_ready(now);
-}
-
-bool Dispatcher::commit_finished(MonoTime now) {
-  if (finished_.empty()) {
-    return true;
-  }
+  Effects fx{link_failures_, paused_until_, counters_};
   std::vector<Transition> batch;
-  int link_failures = link_failures_;
-  MonoTime paused_until = paused_until_;
-  DispatcherStatus counts = counters_;
-  const std::int64_t wall = wall_ms();
+  std::set<std::string> finishing;
+  std::set<std::string> dying;  // subjects whose later intents die in this same commit
   for (const auto& f : finished_) {
-    const IntentRecord& rec = running_.at(f.uuid).intent;
-    const OpOutcome& o = f.outcome;
-    Transition t;
-    t.uuid = f.uuid;
-    switch (o.verdict) {
-      case OpOutcome::Verdict::delivered:
-        t.to = Transition::To::done;
-        link_failures = 0;
-        ++counts.delivered;
-        break;
-      case OpOutcome::Verdict::rejected:
-        t.to = Transition::To::dead;
-        t.error = o.message;
-        link_failures = 0;  // ION answered: the link works
-        ++counts.rejected;
-        counts.last_error = "#" + std::to_string(rec.seq) + " " + o.message;
-        hal::log::error("dispatcher", "#" + std::to_string(rec.seq) + " dead letter: " + o.message);
-        break;
-      case OpOutcome::Verdict::retry: {
-        milliseconds delay{0};
-        if (is_link_problem(o)) {
-          ++link_failures;
-          delay = o.retry_after.count() >= 0 ? milliseconds(o.retry_after) : backoff(link_failures);
-          paused_until = std::max(paused_until, now + delay);
-        } else {
-          delay = backoff(rec.attempts + 1);
-        }
-        t.to = Transition::To::retry;
-        t.next_attempt_ms = wall + delay.count();
-        t.error = o.message;
-        ++counts.retried;
-        counts.last_error = "#" + std::to_string(rec.seq) + " " + o.message;
-        char buf[48];
-        std::snprintf(buf, sizeof buf, ": retry in %.1f s", static_cast<double>(delay.count()) / 1000);
-        hal::log::warning("dispatcher", "#" + std::to_string(rec.seq) + " " + o.message + buf);
-        break;
-      }
+    finishing.insert(f.uuid);
+    batch.push_back(outcome_transition(f, now, fx));
+    if (batch.back().to == Transition::To::dead) {
+      dying.insert(running_.at(f.uuid).intent.subject);
     }
-    batch.push_back(std::move(t));
+  }
+  if (!finishing.empty()) {
+    dirty_ = true;  // successors may be free now
+  }
+  std::vector<IntentRecord> starts;
+  auto chosen = choose(now, fx, finishing, dying);
+  if (chosen.ok()) {
+    starts = std::move(*chosen);
+  } else {
+    hal::log::error("dispatcher", chosen.error().what);
+    fx.counts.last_error = chosen.error().what;
+    fx.paused_until = now + backoff(fx.link_failures + 1);
+  }
+  for (const auto& r : starts) {
+    batch.push_back({r.uuid, Transition::To::in_flight, 0, {}});
   }
   auto st = outbox_.commit(batch);
   if (!st.ok()) {
@@ -151,28 +117,80 @@ bool Dispatcher::commit_finished(MonoTime now) {
     hal::log::error("dispatcher", st.error().what);
     counters_.last_error = st.error().what;
     paused_until_ = now + backoff(++link_failures_);
-    return false;
+    dirty_ = true;
+    return;
   }
-  for (const auto& f : finished_) {
-    running_.erase(f.uuid);
+  for (const auto& uuid : finishing) {
+    running_.erase(uuid);
   }
   finished_.clear();
-  link_failures_ = link_failures;
-  paused_until_ = paused_until;
+  link_failures_ = fx.link_failures;
+  paused_until_ = fx.paused_until;
   probing_ = link_failures_ > 0;
-  counts.in_flight = 0;
-  counters_ = counts;
-  dirty_ = true;
-  return true;
+  counters_ = fx.counts;
+  launch(std::move(starts));
+  if (now - last_prune_ >= opt_.prune_interval) {
+    last_prune_ = now;
+    auto pruned = outbox_.prune();
+    if (!pruned.ok()) {
+      hal::log::warning("dispatcher", pruned.error().what);
+    }
+  }
 }
 
-void Dispatcher::start_ready(MonoTime now) {
-  if (now < paused_until_) {
-    return;
+Transition Dispatcher::outcome_transition(const Finished& f, MonoTime now, Effects& fx) {
+  const IntentRecord& rec = running_.at(f.uuid).intent;
+  const OpOutcome& o = f.outcome;
+  const std::string tag = "#" + std::to_string(rec.seq) + " ";
+  Transition t;
+  t.uuid = f.uuid;
+  switch (o.verdict) {
+    case OpOutcome::Verdict::delivered:
+      t.to = Transition::To::done;
+      fx.link_failures = 0;
+      ++fx.counts.delivered;
+      break;
+    case OpOutcome::Verdict::rejected:
+      t.to = Transition::To::dead;
+      t.error = o.message;
+      fx.link_failures = 0;  // ION answered: the link works
+      ++fx.counts.rejected;
+      fx.counts.last_error = tag + o.message;
+      hal::log::error("dispatcher", tag + "dead letter: " + o.message);
+      break;
+    case OpOutcome::Verdict::retry: {
+      milliseconds delay{0};
+      if (is_link_problem(o)) {
+        ++fx.link_failures;
+        delay = o.retry_after.count() >= 0 ? milliseconds(o.retry_after) : backoff(fx.link_failures);
+        fx.paused_until = std::max(fx.paused_until, now + delay);
+      } else {
+        delay = backoff(rec.attempts + 1);
+      }
+      t.to = Transition::To::retry;
+      t.next_attempt_ms = wall_ms() + delay.count();
+      t.error = o.message;
+      ++fx.counts.retried;
+      fx.counts.last_error = tag + o.message;
+      char buf[48];
+      std::snprintf(buf, sizeof buf, ": retry in %.1f s", static_cast<double>(delay.count()) / 1000);
+      hal::log::warning("dispatcher", tag + o.message + buf);
+      break;
+    }
   }
-  const std::size_t window = probing_ ? 1 : opt_.max_in_flight;
-  if (running_.size() >= window) {
-    return;
+  return t;
+}
+
+hal::Result<std::vector<IntentRecord>> Dispatcher::choose(MonoTime now, const Effects& fx,
+                                                          const std::set<std::string>& finishing,
+                                                          const std::set<std::string>& dying) {
+  if (now < fx.paused_until) {
+    return std::vector<IntentRecord>{};
+  }
+  const std::size_t window = fx.link_failures > 0 ? 1 : opt_.max_in_flight;
+  const std::size_t running = running_.size() - finishing.size();
+  if (running >= window) {
+    return std::vector<IntentRecord>{};
   }
   if (outbox_.changed_externally() || outbox_.generation() != seen_generation_) {
     dirty_ = true;
@@ -180,28 +198,24 @@ void Dispatcher::start_ready(MonoTime now) {
   const bool due =
       dirty_ || (waiting_ && now >= next_ready_) || !scanned_ || now - last_scan_ >= opt_.rescan_interval;
   if (!due) {
-    return;
+    return std::vector<IntentRecord>{};
   }
-  auto batch = pick(window - running_.size(), now);
-  if (!batch.ok()) {
-    hal::log::error("dispatcher", batch.error().what);
-    counters_.last_error = batch.error().what;
-    paused_until_ = now + backoff(++link_failures_);
-    return;
-  }
-  launch(std::move(*batch));
+  return pick(window - running, now, finishing, dying);
 }
 
-hal::Result<std::vector<IntentRecord>> Dispatcher::pick(std::size_t slots, MonoTime now) {
+hal::Result<std::vector<IntentRecord>> Dispatcher::pick(std::size_t slots, MonoTime now,
+                                                        const std::set<std::string>& finishing,
+                                                        const std::set<std::string>& dying) {
   seen_generation_ = outbox_.generation();
   last_scan_ = now;
   scanned_ = true;
   dirty_ = false;
   waiting_ = false;
   next_ready_ = MonoTime::max();
-  std::set<std::string> blocked;  // subjects whose head is running or not yet due
+  std::set<std::string> blocked = dying;  // subjects whose head runs, waits or dies now
+  blocked.erase(std::string());
   for (const auto& r : running_) {
-    if (!r.second.intent.subject.empty()) {
+    if (!r.second.intent.subject.empty() && finishing.count(r.first) == 0) {
       blocked.insert(r.second.intent.subject);
     }
   }
@@ -214,7 +228,7 @@ hal::Result<std::vector<IntentRecord>> Dispatcher::pick(std::size_t slots, MonoT
       return std::move(rows).error().context("dispatcher");
     }
     for (auto& r : *rows) {
-      if (running_.count(r.uuid) != 0 || chosen.count(r.uuid) != 0) {
+      if ((running_.count(r.uuid) != 0 && finishing.count(r.uuid) == 0) || chosen.count(r.uuid) != 0) {
         continue;
       }
       if (!r.subject.empty() && !blocked.insert(r.subject).second) {
@@ -243,17 +257,6 @@ hal::Result<std::vector<IntentRecord>> Dispatcher::pick(std::size_t slots, MonoT
 
 void Dispatcher::launch(std::vector<IntentRecord> batch) {
   if (batch.empty()) {
-    return;
-  }
-  std::vector<Transition> moves;
-  for (const auto& r : batch) {
-    moves.push_back({r.uuid, Transition::To::in_flight, 0, {}});
-  }
-  auto st = outbox_.commit(moves);
-  if (!st.ok()) {
-    hal::log::error("dispatcher", st.error().what);
-    counters_.last_error = st.error().what;
-    paused_until_ = clock_.mono() + backoff(++link_failures_);
     return;
   }
   std::weak_ptr<Dispatcher*> alive = alive_;

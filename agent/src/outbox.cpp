@@ -152,6 +152,9 @@ hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, Outbo
     ION_TRY(
         sql_exec(box->db_.get(), "UPDATE intents SET state = 0 WHERE state = 1", "recover in-flight intents"),
         "outbox: open " + path);
+    // Readers in other processes (`ion-agent status`) report the configured bound. Best
+    // effort: a full disk must not stop the daemon from opening (and draining) its queue.
+    (void)box->set_meta("max_bytes", std::to_string(limits.max_bytes));
     if (!existed) {
       sync_parent_dir(path);
     }
@@ -211,13 +214,11 @@ hal::Status Outbox::configure(Mode mode) {
     return sql_exec(db_.get(), "PRAGMA query_only = ON", "configure");
   }
   // WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, which is the
-  // promise append() makes. A checkpoint every 4000 pages (4 MiB of 1 KiB pages) writes each
-  // hot page once for many events instead of a few; journal_size_limit keeps a checkpointed
-  // WAL from hoarding more than that on a small state partition.
-  // 1 KiB pages for a new file (the size is fixed once the first table exists): a commit
-  // rewrites one leaf page per B-tree it touches (table, sequence, three indexes), so the page
-  // size sets the bytes written per accepted event - about 5 KiB instead of 20 KiB - which is
-  // what wears an SD card. Existing files keep their page size.
+  // promise append() makes. wal_autocheckpoint = 256 pages (1 MiB) and journal_size_limit
+  // keep the WAL from hoarding disk space on a small state partition.
+  // Small pages: every commit appends each page it touched to the WAL (about four: the row
+  // and three indexes), so the page size is the write amplification per accepted event on
+  // the board's flash. Only takes effect when the file is new.
   ION_TRY(sql_exec(db_.get(), "PRAGMA page_size = 1024", "set page size"), "configure");
   auto jm = SqlStatement::prepare(db_.get(), "PRAGMA journal_mode = WAL");
   if (!jm.ok()) {
@@ -231,8 +232,8 @@ hal::Status Outbox::configure(Mode mode) {
     return hal::Error(hal::Errc::storage, "configure: the file system does not support WAL mode");
   }
   return sql_exec(db_.get(),
-                  "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;"
-                  " PRAGMA wal_autocheckpoint = 4000;"
+                  "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 1048576;"
+                  " PRAGMA wal_autocheckpoint = 256;"
                   " PRAGMA foreign_keys = OFF;",
                   "configure");
 }

@@ -206,7 +206,8 @@ hal::Result<QueueStats> Outbox::stats() {
                                  "SELECT state, COUNT(*), MIN(accepted_ms) FROM intents GROUP BY state"
                                  " UNION ALL SELECT -1, 0, value FROM meta WHERE key = 'last_delivery_ms'"
                                  " UNION ALL SELECT -2, 0, value FROM meta WHERE key = 'last_error_ms'"
-                                 " UNION ALL SELECT -3, 0, value FROM meta WHERE key = 'last_error'");
+                                 " UNION ALL SELECT -3, 0, value FROM meta WHERE key = 'last_error'"
+                                 " UNION ALL SELECT -4, 0, value FROM meta WHERE key = 'max_bytes'");
   if (!s.ok()) {
     return std::move(s).error().context("outbox: stats");
   }
@@ -242,6 +243,9 @@ hal::Result<QueueStats> Outbox::stats() {
         break;
       case -3:
         st.last_error = s->text_at(2);
+        break;
+      case -4:
+        st.max_bytes = static_cast<std::uint64_t>(s->int_at(2));
         break;
       default:
         break;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <ctime>
 #include <random>
 
 #include "hal/log.hpp"
@@ -73,6 +74,28 @@ const char* to_string(TokenStatus::State s) noexcept {
       return "credentials rejected";
   }
   return "unknown";
+}
+
+Json to_json(const TokenStatus& s) {
+  Json j(cJSON_CreateObject());
+  cJSON_AddStringToObject(j.get(), "state", to_string(s.state));
+  if (s.valid_until != hal::Clock::WallTime{}) {
+    std::time_t t = std::chrono::system_clock::to_time_t(s.valid_until);
+    std::tm tm{};
+    char buf[32];
+    gmtime_r(&t, &tm);
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(j.get(), "valid_until", buf);
+  }
+  cJSON_AddNumberToObject(j.get(), "lifetime_s", static_cast<double>(s.lifetime.count()));
+  if (!s.last_error.empty()) {
+    cJSON_AddStringToObject(j.get(), "last_error", s.last_error.c_str());
+  }
+  cJSON_AddBoolToObject(j.get(), "credentials_rejected", s.credentials_rejected);
+  cJSON_AddNumberToObject(j.get(), "consecutive_failures", s.consecutive_failures);
+  cJSON_AddNumberToObject(j.get(), "retry_in_ms", static_cast<double>(s.retry_in.count()));
+  cJSON_AddNumberToObject(j.get(), "tokens_obtained", static_cast<double>(s.tokens_obtained));
+  return j;
 }
 
 struct TokenManager::Exchange {

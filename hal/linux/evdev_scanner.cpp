@@ -276,7 +276,7 @@ void EvdevScanner::on_readable(Clock::MonoTime now, std::vector<StationEvent>& o
     resync();  // after SYN_DROPPED, the modifier state comes from the device, not the stream
   }
   last_read_ = now;
-  emit(reads, now, out);
+  append_scan_events(reads, options_.name, now, out);
 }
 
 void EvdevScanner::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& out) {
@@ -290,7 +290,7 @@ void EvdevScanner::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& o
       log::debug(kModule, "input '" + options_.name + "': still missing: " + st.error().what);
     }
   }
-  emit(reads, now, out);
+  append_scan_events(reads, options_.name, now, out);
 }
 
 void EvdevScanner::lost(Clock::MonoTime now, std::string why, std::vector<ScanRead>& reads) {
@@ -303,20 +303,6 @@ void EvdevScanner::lost(Clock::MonoTime now, std::string why, std::vector<ScanRe
   status_.last_error = std::move(why);
   reopen_at_ = now + backoff_.next();
   log::warning(kModule, "input '" + options_.name + "': scanner missing: " + status_.last_error);
-}
-
-void EvdevScanner::emit(std::vector<ScanRead>& reads, Clock::MonoTime now,
-                        std::vector<StationEvent>& out) const {
-  for (auto& r : reads) {
-    StationEvent ev;
-    ev.kind = StationEvent::Kind::scan;
-    ev.input = options_.name;
-    ev.symbology = aim_identifier(r.text);
-    ev.text = std::move(r.text);
-    ev.error = std::move(r.error);
-    ev.at = now;
-    out.push_back(std::move(ev));
-  }
 }
 
 }  // namespace hal::linux_input

@@ -199,7 +199,7 @@ void TtyScanner::on_readable(Clock::MonoTime now, std::vector<StationEvent>& out
          reads);
     break;
   }
-  emit(reads, now, out);
+  append_scan_events(reads, options_.name, now, out);
 }
 
 void TtyScanner::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& out) {
@@ -213,7 +213,7 @@ void TtyScanner::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& out
       log::debug(kModule, "input '" + options_.name + "': still missing: " + st.error().what);
     }
   }
-  emit(reads, now, out);
+  append_scan_events(reads, options_.name, now, out);
 }
 
 void TtyScanner::lost(Clock::MonoTime now, std::string why, std::vector<ScanRead>& reads) {
@@ -224,20 +224,6 @@ void TtyScanner::lost(Clock::MonoTime now, std::string why, std::vector<ScanRead
   status_.last_error = std::move(why);
   reopen_at_ = now + backoff_.next();
   log::warning(kModule, "input '" + options_.name + "': scanner missing: " + status_.last_error);
-}
-
-void TtyScanner::emit(std::vector<ScanRead>& reads, Clock::MonoTime now,
-                      std::vector<StationEvent>& out) const {
-  for (auto& r : reads) {
-    StationEvent ev;
-    ev.kind = StationEvent::Kind::scan;
-    ev.input = options_.name;
-    ev.symbology = aim_identifier(r.text);
-    ev.text = std::move(r.text);
-    ev.error = std::move(r.error);
-    ev.at = now;
-    out.push_back(std::move(ev));
-  }
 }
 
 }  // namespace hal::linux_tty

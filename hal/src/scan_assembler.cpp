@@ -388,4 +388,18 @@ void ScanAssembler::reset() {
   last_event_.reset();
 }
 
+void append_scan_events(std::vector<ScanRead>& reads, std::string_view input, Clock::MonoTime now,
+                        std::vector<StationEvent>& out) {
+  for (auto& r : reads) {
+    StationEvent ev;
+    ev.kind = StationEvent::Kind::scan;
+    ev.input = std::string(input);
+    ev.symbology = aim_identifier(r.text);
+    ev.text = std::move(r.text);
+    ev.error = std::move(r.error);
+    ev.at = now;
+    out.push_back(std::move(ev));
+  }
+}
+
 }  // namespace hal

@@ -108,3 +108,24 @@ TEST(TokenManager, NonLoopbackPlainHttpIsRefusedBeforeAnyTraffic) {
   CHECK_EQUAL(0u, multi.active());
   STRCMP_CONTAINS("refusing plain http://", tm.status().last_error.c_str());
 }
+
+TEST(TokenManager, StatusAsJsonForTheStatusCommand) {
+  agent::TokenStatus s;
+  s.state = agent::TokenStatus::State::rejected;
+  s.credentials_rejected = true;
+  s.last_error = "token endpoint: credentials rejected";
+  s.consecutive_failures = 3;
+  s.retry_in = std::chrono::milliseconds(900000);
+  agent::Json j = agent::to_json(s);
+  agent::JsonText text(cJSON_PrintUnformatted(j.get()));
+  STRCMP_EQUAL(
+      "{\"state\":\"credentials rejected\",\"lifetime_s\":0,\"last_error\":\"token endpoint: credentials "
+      "rejected\",\"credentials_rejected\":true,\"consecutive_failures\":3,\"retry_in_ms\":900000,"
+      "\"tokens_obtained\":0}",
+      text.get());
+  s = {};
+  s.state = agent::TokenStatus::State::valid;
+  s.valid_until = hal::Clock::WallTime(std::chrono::seconds(1700000300));
+  j = agent::to_json(s);
+  STRCMP_EQUAL("2023-11-14T22:18:20Z", cJSON_GetObjectItem(j.get(), "valid_until")->valuestring);
+}

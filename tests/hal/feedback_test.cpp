@@ -139,7 +139,8 @@ TEST(Feedback, UnknownSignalsAndOutputsAreErrors) {
 
 TEST(Feedback, ProfileSignalsOverrideBuiltins) {
   CHECK_TRUE(
-      fb.define("accepted", {{"green", OutputPattern::pulse(50ms)}, {"buzzer", OutputPattern::pulse(20ms)}}).ok());
+      fb.define("accepted", {{"green", OutputPattern::pulse(50ms)}, {"buzzer", OutputPattern::pulse(20ms)}})
+          .ok());
   CHECK_TRUE(fb.play("accepted", clock.mono()).ok());
   run_until(t0 + 1s);
   STRCMP_EQUAL("+0:1 +50:0", timeline(0).c_str());

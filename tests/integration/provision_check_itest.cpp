@@ -3,10 +3,15 @@
 // stdin, exit codes, output) against the ION simulator over HTTPS, including that the secret
 // never shows up in argv, the environment or any output line.
 #include <CppUTest/TestHarness.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -265,4 +270,80 @@ TEST(ProvisionCheck, SecretNeverInArgvEnvironmentOrOutput) {
     CHECK_TRUE(text->find("eyJ") == std::string::npos);  // no JWT (access token) either
   }
   STRCMP_CONTAINS("access token obtained", cr.err.c_str());  // the log lines were captured
+}
+
+namespace {
+
+// Reads from the pty master until `want` shows up in `acc` or the time is up.
+bool read_until(int master, std::string& acc, const std::string& want, int timeout_ms) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (acc.find(want) == std::string::npos && std::chrono::steady_clock::now() < end) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 50) > 0) {
+      char buf[256];
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) {
+        break;  // EIO once the child closed the terminal
+      }
+      acc.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  return acc.find(want) != std::string::npos;
+}
+
+}  // namespace
+
+// On a terminal the prompts appear and neither value is echoed back.
+TEST(ProvisionCheck, PromptsOnATerminalWithoutEcho) {
+  CHECK_TRUE_TEXT(sim->ok(), sim->error().c_str());
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  CHECK_TRUE(master >= 0);
+  CHECK_EQUAL(0, ::grantpt(master));
+  CHECK_EQUAL(0, ::unlockpt(master));
+  std::string slave = ::ptsname(master);
+  std::vector<std::string> args = provision_argv(*sim, state);
+  std::vector<char*> argv;
+  for (auto& s : args) {
+    argv.push_back(s.data());
+  }
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  // A failed CHECK leaves the test early: never leave the child waiting on the terminal.
+  struct Reaper {
+    pid_t pid;
+    int fd;
+    ~Reaper() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+      ::close(fd);
+    }
+  } reaper{pid, master};
+  if (pid == 0) {
+    ::setsid();
+    int fd = ::open(slave.c_str(), O_RDWR);
+    ::dup2(fd, 0);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  std::string screen;
+  CHECK_TRUE_TEXT(read_until(master, screen, "ION client id: ", 10000), screen.c_str());
+  const std::string id = std::string(ion_test::kSimClientId) + "\n";
+  CHECK_EQUAL(static_cast<ssize_t>(id.size()), ::write(master, id.data(), id.size()));
+  CHECK_TRUE_TEXT(read_until(master, screen, "ION client secret: ", 10000), screen.c_str());
+  const std::string secret = std::string(ion_test::kSimClientSecret) + "\n";
+  CHECK_EQUAL(static_cast<ssize_t>(secret.size()), ::write(master, secret.data(), secret.size()));
+  read_until(master, screen, "sealed in", 20000);
+  int status = -1;
+  CHECK_EQUAL(pid, ::waitpid(pid, &status, 0));
+  reaper.pid = -1;
+  CHECK_TRUE_TEXT(WIFEXITED(status) && WEXITSTATUS(status) == 0, screen.c_str());
+  STRCMP_CONTAINS("provisioned: client ion-agent-demo", screen.c_str());
+  CHECK_TRUE_TEXT(screen.find(ion_test::kSimClientSecret) == std::string::npos, screen.c_str());
+  // The id is not echoed either; it only appears in the final confirmation line.
+  CHECK_TRUE(screen.find(ion_test::kSimClientId) == screen.find("provisioned: client ") + 20);
+  CHECK_EQUAL(0, check(state).exit_code);
 }

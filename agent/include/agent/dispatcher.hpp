@@ -88,10 +88,19 @@ class Dispatcher {
     OpOutcome outcome;
   };
 
-  bool commit_finished(MonoTime now);
-  void start_ready(MonoTime now);
-  hal::Result<std::vector<IntentRecord>> pick(std::size_t slots, MonoTime now);
-  void launch(std::vector<IntentRecord> batch);
+  struct Effects {  // link state and counters as they will be once this poll commits
+    int link_failures;
+    MonoTime paused_until;
+    DispatcherStatus counts;
+  };
+  Transition outcome_transition(const Finished& f, MonoTime now, Effects& fx);
+  hal::Result<std::vector<IntentRecord>> choose(MonoTime now, const Effects& fx,
+                                                const std::set<std::string>& finishing,
+                                                const std::set<std::string>& dying);
+  hal::Result<std::vector<IntentRecord>> pick(std::size_t slots, MonoTime now,
+                                              const std::set<std::string>& finishing,
+                                              const std::set<std::string>& dying);
+  void launch(std::vector<IntentRecord> batch);  // after their in-flight marks committed
   std::chrono::milliseconds backoff(int failures);
   std::int64_t wall_ms() const;
   bool is_link_problem(const OpOutcome& o) const;

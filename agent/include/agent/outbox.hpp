@@ -37,6 +37,12 @@
 
 namespace agent {
 
+// The outbox lives in the state directory as this file (plus SQLite's -wal and -shm).
+inline constexpr const char* kOutboxFileName = "outbox.db";
+inline std::string outbox_path(const std::string& state_dir) {
+  return state_dir + "/" + kOutboxFileName;
+}
+
 struct OutboxLimits {
   std::uint64_t max_bytes = 64ull << 20;         // pages in use by the database file
   std::chrono::hours done_retention{72};         // delivered intents kept for `queue list`

@@ -52,6 +52,10 @@ struct TokenStatus {
   std::uint64_t tokens_obtained = 0;
 };
 const char* to_string(TokenStatus::State s) noexcept;
+// {"state": "valid", "valid_until": "2026-11-28T01:02:03Z" (omitted when none), "lifetime_s",
+//  "last_error" (omitted when none), "credentials_rejected", "consecutive_failures",
+//  "retry_in_ms", "tokens_obtained"} for `ion-agent status`.
+Json to_json(const TokenStatus& s);
 
 // Why the last exchange failed, in GraphqlResponse terms (outcome, HTTP status, messages).
 struct TokenFailure {

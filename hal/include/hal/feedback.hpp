@@ -48,6 +48,8 @@ class Feedback {
 
   // Errc::config when the name is already taken.
   Status add_output(std::string name, Output& output);
+  // Adds (or resets) the built-in signals for the outputs added so far; call it after
+  // add_output() and before the profile's own define() calls, which then win.
   void define_builtins();
   // Errc::config when a part names an unknown output; "" is not a valid name.
   Status define(std::string signal, std::vector<SignalPart> parts);

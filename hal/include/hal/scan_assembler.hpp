@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "hal/clock.hpp"
+#include "hal/device.hpp"
 #include "hal/keymap.hpp"
 
 namespace hal {
@@ -59,6 +61,10 @@ struct ScanRead {
 // The AIM symbology identifier a scanner put in front of the text ("]C1", "]d2"), if any. The
 // text is left as it is: agent::decode_scan() strips and names it.
 std::optional<std::string> aim_identifier(std::string_view text);
+
+// Moves each read into a scan StationEvent for `input` at `now` (shared by every scanner kind).
+void append_scan_events(std::vector<ScanRead>& reads, std::string_view input, Clock::MonoTime now,
+                        std::vector<StationEvent>& out);
 
 class ScanAssembler {
  public:

@@ -81,7 +81,6 @@ class EvdevScanner final : public Device {
   bool read_available(Clock::MonoTime now, std::vector<ScanRead>& reads);
   void resync();
   void lost(Clock::MonoTime now, std::string why, std::vector<ScanRead>& reads);
-  void emit(std::vector<ScanRead>& reads, Clock::MonoTime now, std::vector<StationEvent>& out) const;
 
   EvdevScannerOptions options_;
   ScanAssembler assembler_;

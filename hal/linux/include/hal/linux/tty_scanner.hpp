@@ -68,7 +68,6 @@ class TtyScanner final : public Device {
  private:
   Status open_and_configure();
   void lost(Clock::MonoTime now, std::string why, std::vector<ScanRead>& reads);
-  void emit(std::vector<ScanRead>& reads, Clock::MonoTime now, std::vector<StationEvent>& out) const;
 
   TtyScannerOptions options_;
   SerialFramer framer_;

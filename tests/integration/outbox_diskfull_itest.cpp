@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// Disk full: the outbox on a 2 MiB tmpfs mounted in a private mount namespace (a forked child
+// does unshare(CLONE_NEWNS), so nothing leaks into the host's mounts; needs root, as CI is).
+// Accepted intents survive, new ones are refused with a clear error, and acceptance resumes
+// when space returns.
+#include <CppUTest/TestHarness.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "agent/outbox.hpp"
+#include "outbox_harness.hpp"
+#include "scratch_dir.hpp"
+
+namespace {
+
+// Runs inside the child, in its own mount namespace. Returns "" on success.
+std::string scenario(const std::string& dir) {
+  if (unshare(CLONE_NEWNS) != 0) {
+    return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+  }
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=2m,mode=0700") != 0) {
+    return std::string("mount tmpfs: ") + std::strerror(errno);
+  }
+  const std::string filler = dir + "/filler";
+  {
+    std::ofstream f(filler, std::ios::binary);
+    std::vector<char> mb(1 << 20, 'x');
+    f.write(mb.data(), static_cast<std::streamsize>(mb.size()));
+  }
+  hal::SystemClock clock;
+  std::vector<std::string> accepted;
+  hal::Error refused(hal::Errc::internal, "never refused");
+  {
+    auto box = agent::Outbox::open(dir + "/outbox.db", {}, clock);
+    if (!box.ok()) {
+      return "open: " + box.error().what;
+    }
+    for (int i = 0; i < 100000; ++i) {
+      auto id = (*box)->append(outbox_test::recipe_intent("FULL", i, clock));
+      if (!id.ok()) {
+        refused = id.error();
+        break;
+      }
+      accepted.push_back(*id);
+    }
+  }
+  if (refused.code != hal::Errc::storage || refused.what.find("disk full") == std::string::npos) {
+    return "expected a disk-full refusal, got: " + refused.what;
+  }
+  if (accepted.size() < 20) {
+    return "only " + std::to_string(accepted.size()) + " accepted before the disk filled";
+  }
+  auto box = agent::Outbox::open(dir + "/outbox.db", {}, clock);
+  if (!box.ok()) {
+    return "reopen on a full disk: " + box.error().what;
+  }
+  auto st = (*box)->stats();
+  if (!st.ok() || st->pending != accepted.size()) {
+    return "after reopen: " + std::to_string(st.ok() ? st->pending : 0) + " pending, accepted " +
+           std::to_string(accepted.size());
+  }
+  for (const auto& id : accepted) {
+    if (!(*box)->find(id).ok()) {
+      return "accepted intent " + id + " is gone";
+    }
+  }
+  auto again = (*box)->append(outbox_test::recipe_intent("FULL", static_cast<int>(accepted.size()), clock));
+  if (again.ok() || again.error().code != hal::Errc::storage) {
+    return "append on a still-full disk was not refused as a storage error";
+  }
+  std::remove(filler.c_str());  // space returns
+  for (int i = 0; i < 50; ++i) {
+    auto id = (*box)->append(outbox_test::recipe_intent("FULL", static_cast<int>(accepted.size()), clock));
+    if (!id.ok()) {
+      return "append after space returned: " + id.error().what;
+    }
+    accepted.push_back(*id);
+  }
+  st = (*box)->stats();
+  if (!st.ok() || st->pending != accepted.size()) {
+    return "after space returned: pending count wrong";
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_GROUP(OutboxDiskFull){};
+
+TEST(OutboxDiskFull, AcceptedIntentsSurviveNewOnesAreRefusedAndAcceptanceResumes) {
+  if (geteuid() != 0) {
+    FAIL("needs root (CAP_SYS_ADMIN) to mount a private tmpfs; CI runs as root");
+  }
+  testing_support::ScratchDir dir{"outbox-full"};
+  int fds[2];
+  CHECK_EQUAL(0, pipe(fds));
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string result = scenario(dir.path());
+    ssize_t n = write(fds[1], result.data(), result.size());
+    (void)n;
+    _exit(result.empty() ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string message;
+  char buf[512];
+  ssize_t n = 0;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) {
+    message.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK_TRUE_TEXT(WIFEXITED(status) && WEXITSTATUS(status) == 0, message.c_str());
+}
