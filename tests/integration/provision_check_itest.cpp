@@ -139,8 +139,11 @@ TEST(ProvisionCheck, ProfileSuppliesTheCaAndBadProfilesAreNamed) {
   CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
   CHECK_EQUAL(21, check(state).exit_code);
   std::string profile = sim->temp_dir() + "/station.json";
-  write_file(profile,
-             "{\"ion\": {\"ca_file\": \"" + sim->ca() + "\", \"timeout_ms\": 20000}, \"inputs\": {}}");
+  write_file(
+      profile,
+      "{\"ion\": {\"ca_file\": \"" + sim->ca() +
+          "\", \"timeout_ms\": 20000}, \"inputs\": {\"scanner\": {\"type\": \"sim\"}},"
+          " \"rules\": [{\"on\": \"scanner\", \"do\": [{\"set\": \"unit.serial\", \"to\": \"{scan}\"}]}]}");
   auto c = check(state, {"--config", profile});
   CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
   write_file(profile, "{\"ion\": {\"ca_file\": 42}}");
@@ -150,7 +153,7 @@ TEST(ProvisionCheck, ProfileSuppliesTheCaAndBadProfilesAreNamed) {
   write_file(profile, "{\"ion\": {");
   c = check(state, {"--config", profile});
   CHECK_EQUAL_TEXT(15, c.exit_code, both(c).c_str());
-  STRCMP_CONTAINS("not valid JSON", c.out.c_str());
+  STRCMP_CONTAINS("JSON syntax error", c.out.c_str());
 }
 
 TEST(ProvisionCheck, KeyForAnotherEnvironmentSaysSo) {
