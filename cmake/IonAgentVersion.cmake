@@ -12,7 +12,7 @@ if(GIT_FOUND AND EXISTS "${PROJECT_SOURCE_DIR}/.git")
     ERROR_QUIET
     RESULT_VARIABLE _ion_git_rc)
   if(_ion_git_rc EQUAL 0 AND _ion_git_describe)
-    if(_ion_git_describe MATCHES "^v?[0-9]")
+    if(_ion_git_describe MATCHES "^v?[0-9]+\\.[0-9]+")  # a tag, not a hash that starts with a digit
       string(REGEX REPLACE "^v" "" ION_AGENT_VERSION_STRING "${_ion_git_describe}")
     else()
       set(ION_AGENT_VERSION_STRING "${PROJECT_VERSION}-g${_ion_git_describe}")

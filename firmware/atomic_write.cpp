@@ -32,8 +32,9 @@ hal::Status write_file_atomic(const std::string& path, const std::string& text, 
     }
     done += static_cast<std::size_t>(n);
   }
-  // fsync before rename: otherwise a crash can leave PATH pointing at an empty file.
-  if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+  // No fsync: the file is rewritten every few seconds and worthless after a power cut, so
+  // flash wear matters more (ext4's rename heuristics still avoid a zero-length result).
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     return hal::errno_error(hal::Errc::io, "replace " + path, err);

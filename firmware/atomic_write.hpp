@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // write_file_atomic: replaces a small file so readers see the old or the new text, never a
-// mix (status.json for `ion-agent status`, the node_exporter textfile). Writes PATH.tmp,
-// fsyncs it, renames it over PATH. The directory is not fsynced: these files are rewritten
-// often and losing the latest version in a power cut is harmless. Errors: Errc::io with path.
+// mix (the node_exporter textfile). Writes PATH.tmp and renames it over PATH, without fsync:
+// the file is rewritten often and losing the latest version in a power cut is harmless.
+// Errors: Errc::io with the path.
 #pragma once
 
 #include <sys/types.h>

@@ -43,9 +43,19 @@ class OutboxSink final : public agent::IntentSink {
   agent::Outbox& outbox_;
 };
 
+// GS1 AIs of a scan for rules with "gs1": labels that say they are GS1 (AIM identifier,
+// leading FNC1, "(01)..." text) and, since many scanners send neither, plain element strings
+// that parse cleanly as GS1 ("0109506000134352" "21PSU0001").
 std::map<std::string, std::string> gs1_of(const hal::StationEvent& ev) {
-  agent::DecodedScan d = agent::decode_scan(ev.symbology.value_or("") + ev.text);
-  return d.is_gs1 ? d.gs1 : std::map<std::string, std::string>{};
+  std::string raw = ev.symbology.value_or("") + ev.text;
+  agent::DecodedScan d = agent::decode_scan(raw);
+  if (d.is_gs1 && d.ok()) {
+    return d.gs1;
+  }
+  agent::DecodeOptions assume;
+  assume.assume_gs1 = true;
+  d = agent::decode_scan(raw, assume);
+  return d.is_gs1 && d.ok() ? d.gs1 : std::map<std::string, std::string>{};
 }
 
 }  // namespace

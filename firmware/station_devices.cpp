@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "station_devices.hpp"
 
+#include "hal/gpio_spec.hpp"
 #include "hal/keymap.hpp"
 #include "hal/linux/evdev_scanner.hpp"
+#include "hal/linux/gpio_inputs.hpp"
+#include "hal/linux/gpio_output.hpp"
 #include "hal/linux/tty_scanner.hpp"
 #include "hal/log.hpp"
 #include "hal/output_pattern.hpp"
@@ -99,6 +102,52 @@ hal::Result<std::unique_ptr<hal::Device>> make_tty(const InputSpec& in, hal::Clo
   return std::unique_ptr<hal::Device>(std::move(dev));
 }
 
+template <class Spec, class Ref>
+void set_line(const Spec& in, Ref& ref) {
+  ref.chip = in.chip;
+  if (in.line >= 0) {
+    ref.offset = static_cast<unsigned>(in.line);
+  } else {
+    ref.line_name = in.line_name;
+  }
+}
+
+hal::Result<hal::GpioInputSpec> gpio_input_spec(const InputSpec& in) {
+  hal::GpioInputSpec g;
+  g.name = in.name;
+  set_line(in, g.line);
+  g.active_low = in.active_low;
+  if (!in.bias.empty()) {
+    auto b = hal::parse_bias(in.bias);
+    if (!b.ok()) {
+      return std::move(b).error().context("input " + in.name);
+    }
+    g.bias = *b;
+  }
+  g.debounce = std::chrono::milliseconds(in.debounce_ms);
+  g.long_press = std::chrono::milliseconds(in.long_press_ms);
+  return g;
+}
+
+hal::Result<std::unique_ptr<hal::Output>> make_gpio_output(const agent::OutputSpec& out) {
+  hal::GpioOutputSpec g;
+  g.name = out.name;
+  set_line(out, g.line);
+  g.active_low = out.active_low;
+  if (!out.drive.empty()) {
+    auto d = hal::parse_drive(out.drive);
+    if (!d.ok()) {
+      return std::move(d).error().context("output " + out.name);
+    }
+    g.drive = *d;
+  }
+  auto o = hal::linux_gpiod::GpioOutput::open(g);
+  if (!o.ok()) {
+    return std::move(o).error().context("output " + out.name);
+  }
+  return std::unique_ptr<hal::Output>(std::move(o).value());
+}
+
 }  // namespace
 
 hal::Result<std::unique_ptr<StationDevices>> StationDevices::build(const agent::Profile& profile,
@@ -143,6 +192,7 @@ hal::Status StationDevices::build_sim(const agent::Profile& profile, const std::
 }
 
 hal::Status StationDevices::build_real(const agent::Profile& profile, hal::Clock::MonoTime now) {
+  std::vector<hal::GpioInputSpec> gpio;  // all GPIO inputs share one device (one request per chip)
   for (const auto& in : profile.inputs) {
     hal::Result<std::unique_ptr<hal::Device>> dev = hal::Error(hal::Errc::internal, "");
     switch (in.type) {
@@ -152,10 +202,15 @@ hal::Status StationDevices::build_real(const agent::Profile& profile, hal::Clock
       case InputSpec::Type::serial:
         dev = make_tty(in, now);
         break;
-      case InputSpec::Type::gpio:
-        dev = hal::Error(hal::Errc::config,
-                         "input " + in.name + ": gpio inputs are not wired in this build yet");
-        break;
+      case InputSpec::Type::gpio: {
+        auto spec = gpio_input_spec(in);
+        if (!spec.ok()) {
+          return std::move(spec).error();
+        }
+        gpio.push_back(std::move(spec).value());
+        kinds_.emplace_back(in.name, "gpio");
+        continue;
+      }
       case InputSpec::Type::sim:
         dev = hal::Error(hal::Errc::config,
                          "input " + in.name + ": type sim needs `ion-agent run --sim FIFO|-`");
@@ -165,7 +220,15 @@ hal::Status StationDevices::build_real(const agent::Profile& profile, hal::Clock
       return std::move(dev).error();
     }
     inputs_.push_back(std::move(dev).value());
-    kinds_.emplace_back(in.name, in.type == InputSpec::Type::gpio ? "gpio" : "scanner");
+    kinds_.emplace_back(in.name, "scanner");
+  }
+  if (!gpio.empty()) {
+    auto g = hal::linux_gpiod::GpioInputs::open(gpio);
+    if (!g.ok()) {
+      return std::move(g).error().context("gpio inputs");
+    }
+    inputs_.push_back(std::move(g).value());
+    kinds_.emplace_back(inputs_.back()->status().name, "gpio");
   }
   return hal::ok();
 }
@@ -173,10 +236,14 @@ hal::Status StationDevices::build_real(const agent::Profile& profile, hal::Clock
 hal::Status StationDevices::build_outputs(const agent::Profile& profile, bool sim) {
   for (const auto& out : profile.outputs) {
     if (!sim && out.type == agent::OutputSpec::Type::gpio) {
-      return hal::Error(hal::Errc::config,
-                        "output " + out.name + ": gpio outputs are not wired in this build yet");
+      auto o = make_gpio_output(out);
+      if (!o.ok()) {
+        return std::move(o).error();
+      }
+      outputs_.push_back(std::move(o).value());
+    } else {
+      outputs_.push_back(std::make_unique<hal::sim::SimOutput>(out.name));
     }
-    outputs_.push_back(std::make_unique<hal::sim::SimOutput>(out.name));
     ION_TRY(feedback_.add_output(out.name, *outputs_.back()), "output " + out.name);
   }
   return hal::ok();

@@ -5,6 +5,7 @@
 
 #include "agent/c_handles.hpp"
 #include "agent/metrics_text.hpp"
+#include "agent/status_file.hpp"
 #include "atomic_write.hpp"
 #include "hal/log.hpp"
 
@@ -102,18 +103,20 @@ void StationReport::touch() {
 
 std::optional<StationReport::MonoTime> StationReport::next_due() const {
   std::optional<MonoTime> due;
-  if (dirty_) {
-    due = last_publish_ + 1s;
-  }
+  // Changes are published within a second; otherwise the file is refreshed every
+  // kStatusRefresh so `ion-agent status` can tell a live daemon from a stale file (a real
+  // deadline, like the watchdog ping).
+  due = dirty_ ? last_publish_ + 1s : last_publish_ + agent::kStatusRefresh;
   if (profile_ && !profile_->metrics.textfile.empty() && (!due || next_metrics_ < *due)) {
     due = next_metrics_;
   }
   return due;
 }
 
-std::string StationReport::status_json() const {
+agent::Json StationReport::status_json() const {
   agent::Json o(cJSON_CreateObject());
   cJSON* r = o.get();
+  cJSON_AddNumberToObject(r, "version", 1);
   cJSON_AddNumberToObject(r, "pid", static_cast<double>(::getpid()));
   cJSON_AddStringToObject(r, "station", profile_ ? profile_->station.c_str() : "");
   cJSON_AddStringToObject(r, "profile", profile_ ? profile_->file.c_str() : "");
@@ -131,16 +134,25 @@ std::string StationReport::status_json() const {
       cJSON_AddStringToObject(d, "path", s.path.c_str());
       cJSON_AddBoolToObject(d, "connected", s.connected);
       cJSON_AddStringToObject(d, "last_error", s.last_error.c_str());
+      cJSON_AddStringToObject(d, "state", s.connected ? "connected" : "missing");
+      cJSON_AddStringToObject(d, "detail", s.last_error.empty() ? s.path.c_str() : s.last_error.c_str());
       cJSON_AddItemToArray(devs, d);
     }
   }
   agent::TokenStatus t = client_.token_status();
   cJSON* tok = cJSON_AddObjectToObject(r, "token");
   cJSON_AddStringToObject(tok, "state", agent::to_string(t.state));
-  cJSON_AddNumberToObject(tok, "valid_until_ms", static_cast<double>(to_ms(t.valid_until)));
-  cJSON_AddStringToObject(tok, "last_error", t.last_error.c_str());
-  cJSON_AddBoolToObject(tok, "credentials_rejected", t.credentials_rejected);
+  if (t.state == agent::TokenStatus::State::valid) {
+    cJSON_AddNumberToObject(
+        tok, "expires_in_s",
+        static_cast<double>(
+            std::chrono::duration_cast<std::chrono::seconds>(t.valid_until - clock_.wall()).count()));
+  }
+  cJSON_AddStringToObject(
+      tok, "last_error",
+      t.credentials_rejected ? "credentials rejected: re-provision" : t.last_error.c_str());
   agent::DispatcherStatus d = dispatcher_.status();
+  cJSON_AddItemToObject(r, "dispatcher", agent::dispatcher_status_json(d).release());
   cJSON* link = cJSON_AddObjectToObject(r, "link");
   cJSON_AddBoolToObject(link, "ok", d.link_ok);
   cJSON_AddNumberToObject(link, "failures", d.link_failures);
@@ -163,8 +175,7 @@ std::string StationReport::status_json() const {
       cJSON_AddStringToObject(ctx, kv.first.c_str(), kv.second.c_str());
     }
   }
-  agent::JsonText text(cJSON_Print(r));
-  return text ? std::string(text.get()) + "\n" : "{}\n";
+  return o;
 }
 
 void StationReport::write_metrics() {
@@ -207,20 +218,23 @@ void StationReport::write_metrics() {
 }
 
 void StationReport::publish(MonoTime now) {
-  if (profile_ && !profile_->metrics.textfile.empty() && now >= next_metrics_) {
+  bool final = state_ == "stopped";
+  if (profile_ && !profile_->metrics.textfile.empty() && (now >= next_metrics_ || final)) {
     write_metrics();
     next_metrics_ = now + std::chrono::seconds(profile_->metrics.interval_s);
   }
-  if (!dirty_) {
+  bool refresh = now >= last_publish_ + agent::kStatusRefresh;
+  if (!dirty_ && !refresh) {
     return;
   }
-  if (now < last_publish_ + 1s && state_ == "running") {
+  if (!refresh && now < last_publish_ + 1s && state_ == "running") {
     return;
   }
   dirty_ = false;
   last_publish_ = now;
   published_ = fingerprint();
-  hal::Status w = write_file_atomic(status_path(), status_json());
+  agent::Json status = status_json();
+  hal::Status w = agent::write_status_file(state_dir_, status.get());
   if (!w.ok()) {
     hal::log::warning("status", w.error().what);
   }

@@ -4,14 +4,14 @@
 //    changes (read by `ion-agent status`; format below);
 //  - systemd's STATUS= line ("pending 3, delivered 12, link up");
 //  - the node_exporter textfile (profile metrics.textfile) every metrics.interval_s.
-// Nothing is written while nothing changes, so an idle station causes no wakeups here beyond
-// the metrics interval the profile asked for.
+// An idle station wakes here only for the metrics interval the profile asked for and the
+// status refresh (agent::kStatusRefresh) that tells `ion-agent status` the daemon is alive.
 //
-// status.json (one object; times are Unix ms; absent values are null):
-//   {"pid", "station", "profile", "state": "running"|"draining"|"stopped", "started_ms",
+// status.json follows agent/status_file.hpp (version 1: pid, started_ms, updated_ms,
+// dispatcher, token, devices[{name, state, detail}]) and adds (times are Unix ms):
+//   {"station", "profile", "state": "running"|"draining"|"stopped",
 //    "updated_ms", "clock_synced", "boot_id",
-//    "devices": [{"name", "kind", "path", "connected", "last_error"}],
-//    "token": {"state", "valid_until_ms", "last_error", "credentials_rejected"},
+//    "devices": [{..., "kind", "path", "connected", "last_error"}],
 //    "link": {"ok", "failures", "retry_in_ms", "last_error"},
 //    "counters": {"accepted", "refused", "delivered", "rejected", "retried", "in_flight"},
 //    "accept_latency_ms": {"last", "max"},
@@ -62,7 +62,7 @@ class StationReport {
 
  private:
   std::string fingerprint() const;
-  std::string status_json() const;
+  agent::Json status_json() const;
   void write_metrics();
 
   std::string state_dir_;

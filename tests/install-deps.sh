@@ -11,6 +11,8 @@ PACKAGES=(
   python3 python3-graphql-core python3-pytest curl
   nftables iproute2 fiu-utils libfiu-dev e2fsprogs
 )
+# deploy checks: man page lint (groff), Buildroot Kconfig parse (systemd-analyze: systemd).
+PACKAGES+=(groff-base python3-kconfiglib)
 PACKAGES+=("$@")
 
 missing=()

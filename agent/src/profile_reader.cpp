@@ -479,8 +479,10 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
     }
   }
   if (out.type == InputSpec::Type::gpio) {
-    need("chip");
     need("line");
+    if (out.line_name.empty()) {
+      need("chip");  // a line offset needs its chip; a line name may be searched on all chips
+    }
   }
 }
 

@@ -10,6 +10,8 @@ namespace hal {
 // Fills a Keymap from rows of characters. Rows follow evdev code order, which is the physical
 // key order of a PC keyboard: KEY_1..KEY_EQUAL, KEY_Q..KEY_RIGHTBRACE, KEY_A..KEY_GRAVE,
 // KEY_BACKSLASH..KEY_SLASH. Layout data follows the Linux xkb symbols files (us, gb, de, fr).
+// Declare it as `KeymapBuilder b{};`: gcc 14 for armhf at -O2 reports a false "value computed
+// is not used" (-Werror) on the default-initialized form.
 struct KeymapBuilder {
   Keymap map;
 
@@ -45,7 +47,7 @@ struct KeymapBuilder {
 namespace {
 
 Keymap make_us() {
-  KeymapBuilder b;
+  KeymapBuilder b{};
   b.named("us");
   b.row(KEY_1, U"1234567890-=", U"!@#$%^&*()_+");
   b.row(KEY_Q, U"qwertyuiop[]", U"QWERTYUIOP{}");
@@ -57,7 +59,7 @@ Keymap make_us() {
 }
 
 Keymap make_uk() {
-  KeymapBuilder b;
+  KeymapBuilder b{};
   b.named("uk");
   b.row(KEY_1, U"1234567890-=", U"!\"\u00A3$%^&*()_+");
   b.row(KEY_Q, U"qwertyuiop[]", U"QWERTYUIOP{}");
@@ -71,7 +73,7 @@ Keymap make_uk() {
 }
 
 Keymap make_de() {
-  KeymapBuilder b;
+  KeymapBuilder b{};
   b.named("de");
   b.row(KEY_1, U"1234567890\u00DF\u00B4", U"!\"\u00A7$%&/()=?`");
   b.row(KEY_Q, U"qwertzuiop\u00FC+", U"QWERTZUIOP\u00DC*");
@@ -98,7 +100,7 @@ Keymap make_de() {
 }
 
 Keymap make_fr() {
-  KeymapBuilder b;
+  KeymapBuilder b{};
   b.named("fr");
   b.row(KEY_1, U"&\u00E9\"'(-\u00E8_\u00E7\u00E0)=", U"1234567890\u00B0+");
   b.row(KEY_Q, U"azertyuiop^$", U"AZERTYUIOP\u00A8\u00A3");

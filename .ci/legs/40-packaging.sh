@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# CI leg: packaging and deployment files.
+#   1. lints: Yocto layer + Buildroot tree (and proof the lints fail on broken copies),
+#      udev rules (own lint; `udevadm verify` from Debian 13's udev), man page;
+#   2. systemd: `systemd-analyze verify` + `security` (exposure <= 2.0), sysusers/tmpfiles;
+#   3. .deb for amd64 (host, Debian 12), arm64 and armhf (Debian 13 cross tree), cpack -G DEB;
+#   4. installs: amd64 .deb into a Debian 12 amd64 root with systemd (sysusers path, then
+#      remove + purge); arm64 .deb into a Debian 13 arm64 root with apt/dpkg running under
+#      qemu-aarch64 via binfmt_misc (no systemd there: the useradd fallback path); checks
+#      files, user, groups, directories, enablement and `ion-agent --version` (under qemu);
+#   5. prints the installed size per architecture.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source .ci/lib/trees.sh
+ROOT=$PWD
+CROSS_TREE=build-ci/trees/deb13-cross
+WORK=$(mktemp -d /tmp/ion-packaging.XXXXXX)
+declare -a SIZES=() STEPS=() BINFMT_ADDED=()
+
+cleanup() {
+  local m
+  for m in $(awk -v d="$WORK" 'index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+    umount -l "$m" || true
+  done
+  rm -rf --one-file-system "$WORK"
+  for m in "${BINFMT_ADDED[@]}"; do
+    [ -e "/proc/sys/fs/binfmt_misc/$m" ] && echo -1 >"/proc/sys/fs/binfmt_misc/$m" || true
+  done
+}
+trap cleanup EXIT
+
+step() {
+  local name=$1 t0=$SECONDS
+  shift
+  echo "::: packaging: $name"
+  "$@"
+  STEPS+=("$name $((SECONDS - t0))s")
+}
+
+# --- 1. lints -------------------------------------------------------------------------
+lints() {
+  deploy/lint-metadata.sh
+  bash deploy/tests/lint-selftest.sh "$ROOT"
+  /usr/bin/python3 deploy/tests/lint_udev.py deploy/udev/*.rules
+  # Debian 12's udev (252) has no `udevadm verify`; Debian 13's (257) does.
+  ci_chroot "$CROSS_TREE" bash -euo pipefail -c '
+    command -v udevadm >/dev/null || apt-get install -y -qq --no-install-recommends udev >/dev/null
+    udevadm verify --resolve-names=never /src/deploy/udev/*.rules'
+}
+
+# --- 2 + 3. builds --------------------------------------------------------------------
+# The binary only, in the build type every other leg tests (RelWithDebInfo; cpack strips it).
+build_amd64() {
+  local b
+  b=$(ci_build_dir pkg-amd64)
+  cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+    -DION_AGENT_BUILD_TESTS=OFF -DION_AGENT_WERROR=ON >/dev/null
+  cmake --build "$b" -j"$(nproc)" --target ion-agent
+  bash deploy/tests/check-systemd.sh "$b/deploy/ion-agent.service" "$b/firmware/ion-agent" \
+    deploy/man/ion-agent.8 deploy/systemd/ion-agent.sysusers deploy/systemd/ion-agent.tmpfiles 2.0
+  bash deploy/tests/check-manpage.sh deploy/man/ion-agent.8 "$b/firmware/ion-agent"
+  (cd "$b" && rm -f ./*.deb && cpack -G DEB >/dev/null)
+}
+
+build_cross() {
+  local arch=$1 toolchain=$2 b
+  b=$(ci_build_dir "pkg-$arch")
+  ci_chroot "$CROSS_TREE" bash -euo pipefail -c '
+    b=$1 toolchain=$2
+    # dpkg-shlibdeps (Depends from the binary) needs dpkg-dev and file in the tree.
+    command -v file >/dev/null || apt-get install -y -qq --no-install-recommends file dpkg-dev >/dev/null
+    cd /src
+    cmake -S . -B "$b" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_INSTALL_PREFIX=/usr -DION_AGENT_BUILD_TESTS=OFF -DION_AGENT_WERROR=ON >/dev/null
+    cmake --build "$b" -j"$(nproc)" --target ion-agent
+    cd "$b" && rm -f ./*.deb && cpack -G DEB >/dev/null
+  ' pkg "$b" "$toolchain"
+}
+
+deb_of() { ls "$(ci_build_dir "pkg-$1")"/ion-agent_*_"$1".deb; }
+
+show_deb() {
+  local deb
+  deb=$(deb_of "$1")
+  echo "$1: $(basename "$deb") ($(stat -c %s "$deb") bytes)"
+  dpkg-deb -f "$deb" Architecture Depends Installed-Size | sed 's/^/  /'
+  [ "$(dpkg-deb -f "$deb" Architecture)" = "$1" ] || {
+    echo "packaging: $deb says Architecture $(dpkg-deb -f "$deb" Architecture), want $1" >&2
+    return 1
+  }
+}
+
+# --- 4. installs ----------------------------------------------------------------------
+binfmt() {
+  local name=$1
+  mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  if [ ! -e "/proc/sys/fs/binfmt_misc/$name" ]; then
+    cat "/usr/lib/binfmt.d/$name.conf" >/proc/sys/fs/binfmt_misc/register
+    BINFMT_ADDED+=("$name")
+  fi
+}
+
+# make_root DIR SUITE VARIANT ARCH DEB [INCLUDES]: a fresh root with the .deb installed. apt
+# resolves its Depends from the archive; dpkg, running inside the root (under qemu-user for
+# a foreign architecture), unpacks it and runs its maintainer scripts.
+make_root() {
+  local dir=$1 suite=$2 variant=$3 arch=$4 deb=$5 include=${6:-}
+  mmdebstrap --variant="$variant" --architectures="$arch" ${include:+--include="$include"} \
+    --aptopt='Acquire::Retries "3"' --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --customize-hook="copy-in $deb /tmp" \
+    --customize-hook="chroot \"\$1\" apt-get install -y --no-install-recommends /tmp/$(basename "$deb")" \
+    --customize-hook="chroot \"\$1\" dpkg --audit" \
+    "$suite" "$dir" "$(ci_mirror)" >"$dir.log" 2>&1 || {
+    tail -n 40 "$dir.log" >&2
+    return 1
+  }
+  grep -A3 'Setting up ion-agent' "$dir.log" | sed 's/^/  /'
+}
+
+in_root() {
+  local dir=$1
+  shift
+  chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+}
+
+fail() {
+  echo "packaging: $*" >&2
+  exit 1
+}
+
+# check_installed DIR ARCH: what the package promises, seen from inside the root.
+check_installed() {
+  local dir=$1 arch=$2 f pw groups
+  [ "$(dpkg-query --admindir="$dir/var/lib/dpkg" -W -f='${Status} ${Architecture}' ion-agent)" = \
+    "install ok installed $arch" ] || fail "$arch: ion-agent is not installed ok"
+  for f in /usr/bin/ion-agent /usr/lib/systemd/system/ion-agent.service /usr/lib/sysusers.d/ion-agent.conf \
+    /usr/lib/tmpfiles.d/ion-agent.conf /usr/lib/udev/rules.d/60-ion-agent-gpio.rules \
+    /usr/lib/udev/rules.d/70-ion-agent-scanners.rules /usr/share/man/man8/ion-agent.8 \
+    /usr/share/doc/ion-agent/copyright; do
+    [ -e "$dir$f" ] || fail "$arch: $f missing"
+  done
+  file -b "$dir/usr/bin/ion-agent" | grep -q "$( [ "$arch" = arm64 ] && echo aarch64 || echo x86-64)" ||
+    fail "$arch: /usr/bin/ion-agent is $(file -b "$dir/usr/bin/ion-agent")"
+  pw=$(in_root "$dir" getent passwd ion-agent) || fail "$arch: no user ion-agent"
+  case "$pw" in *:/var/lib/ion-agent:*/nologin) ;; *) fail "$arch: ion-agent entry: $pw" ;; esac
+  groups=$(in_root "$dir" id -nG ion-agent)
+  for g in input dialout gpio; do
+    [[ " $groups " == *" $g "* ]] || fail "$arch: ion-agent not in $g (groups: $groups)"
+  done
+  [ "$(in_root "$dir" stat -c '%a %U' /var/lib/ion-agent)" = "700 ion-agent" ] ||
+    fail "$arch: /var/lib/ion-agent is not 0700 ion-agent"
+  [ -L "$dir/etc/systemd/system/multi-user.target.wants/ion-agent.service" ] ||
+    fail "$arch: ion-agent.service is not enabled"
+  [ ! -e "$dir/var/lib/ion-agent/credentials.sealed" ] || fail "$arch: a fresh install has a key?"
+  in_root "$dir" ion-agent --version | grep -q '^ion-agent [0-9]' || fail "$arch: ion-agent --version failed"
+  echo "  $arch: $(in_root "$dir" ion-agent --version); user: $pw; groups: $groups"
+  in_root "$dir" ion-agent version | sed 's/^/  /'
+  record_size "$dir" "$arch"
+}
+
+record_size() {
+  local dir=$1 arch=$2 kib bytes
+  kib=$(dpkg-query --admindir="$dir/var/lib/dpkg" -W -f='${Installed-Size}' ion-agent)
+  bytes=$(in_root "$dir" dpkg-query -L ion-agent | while read -r f; do
+    [ -f "$dir$f" ] && [ ! -L "$dir$f" ] && stat -c %s "$dir$f"
+  done | awk '{s += $1} END {print s + 0}')
+  SIZES+=("$arch: installed $bytes bytes in files (Installed-Size $kib KiB), .deb $(stat -c %s "$(deb_of "$arch")") bytes")
+}
+
+install_amd64() {
+  local dir=$WORK/amd64-root suite out
+  suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  make_root "$dir" "$suite" minbase amd64 "$ROOT/$(deb_of amd64)" systemd
+  check_installed "$dir" amd64
+  grep -q "Creating user 'ion-agent'" "$dir.log" || fail "amd64: systemd-sysusers did not create the user"
+  echo "  amd64: user made by systemd-sysusers"
+  # remove keeps state; purge deletes it and disables the unit; the user stays (policy).
+  touch "$dir/var/lib/ion-agent/outbox.db"
+  out=$(in_root "$dir" apt-get remove -y -qq ion-agent 2>&1) || fail "apt-get remove: $out"
+  [ -e "$dir/var/lib/ion-agent/outbox.db" ] || fail "remove deleted the state"
+  [ ! -e "$dir/usr/bin/ion-agent" ] || fail "remove left the binary"
+  out=$(in_root "$dir" apt-get purge -y -qq ion-agent 2>&1) || fail "apt-get purge: $out"
+  [ ! -e "$dir/var/lib/ion-agent" ] || fail "purge left /var/lib/ion-agent"
+  [ ! -e "$dir/etc/systemd/system/multi-user.target.wants/ion-agent.service" ] || fail "purge left the unit enabled"
+  in_root "$dir" getent passwd ion-agent >/dev/null || fail "purge removed the system user"
+  echo "  amd64: remove kept state, purge deleted it and the enablement, the user stays"
+}
+
+install_arm64() {
+  local dir=$WORK/arm64-root
+  binfmt qemu-aarch64
+  make_root "$dir" "$CI_SUITE" apt arm64 "$ROOT/$(deb_of arm64)"
+  [ ! -e "$dir/usr/bin/systemd-sysusers" ] || fail "arm64: expected a root without systemd"
+  echo "  arm64: no systemd in the root: user made by the useradd fallback"
+  check_installed "$dir" arm64
+}
+
+main() {
+  ci_host_tools qemu-user-static dpkg-dev file groff-base man-db python3-kconfiglib systemd
+  step "cross tree" ci_tree_cross "$CROSS_TREE"
+  step lints lints
+  step "build amd64 + systemd checks" build_amd64
+  step "build arm64" build_cross arm64 toolchains/aarch64-linux-gnu.cmake
+  step "build armhf" build_cross armhf toolchains/arm-linux-gnueabihf.cmake
+  for a in amd64 arm64 armhf; do show_deb "$a"; done
+  step "install amd64 (Debian 12 root)" install_amd64
+  step "install arm64 (Debian 13 arm64 root, qemu)" install_arm64
+  SIZES+=("armhf: Installed-Size $(dpkg-deb -f "$(deb_of armhf)" Installed-Size) KiB (control), .deb $(stat -c %s "$(deb_of armhf)") bytes")
+  echo "::: packaging: installed size per architecture"
+  printf '  %s\n' "${SIZES[@]}"
+  echo "::: packaging: steps: ${STEPS[*]}"
+}
+
+# Sourcing this file (to run one step by hand) defines the functions only.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  main
+fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# CI leg: the real-kernel suite on Debian's arm64 kernel (qemu-system-aarch64 -M virt, TCG),
+# running the aarch64 cross build's hw_tests from the Debian 13 cross tree (its arm64
+# libraries are installed multiarch, so the guest can chroot into the tree over 9p).
+# Reuses leg 20's build folder; the runner installs qemu-system-arm into the tree.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source .ci/lib/trees.sh
+TREE=build-ci/trees/deb13-cross
+BUILD=$(ci_build_dir aarch64)
+t0=$SECONDS
+ci_host_tools
+ci_tree_cross "$TREE"
+echo "::: vm-arm64: setup $((SECONDS - t0)) s"
+t1=$SECONDS
+ci_chroot "$TREE" bash -euo pipefail -c '
+  cd /src
+  tc=-DCMAKE_TOOLCHAIN_FILE=toolchains/aarch64-linux-gnu.cmake
+  [ ! -f "$1/CMakeCache.txt" ] || tc=  # set once; CMake warns if it is given again
+  cmake -S . -B "$1" $tc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DION_AGENT_BUILD_TESTS=ON \
+    -DION_AGENT_WERROR=ON >/dev/null
+  cmake --build "$1" -j"$(nproc)"
+  ctest --test-dir "$1" --output-on-failure -L hw
+' vm-arm64 "$BUILD"
+echo "::: vm-arm64: build + ctest -L hw $((SECONDS - t1)) s"

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: Apache-2.0
+// End to end: the real `ion-agent run` binary with the simulated station (stdin) against the
+// ION simulator over HTTPS, for each example profile in firmware/profiles/, asserting what ION
+// holds afterwards. Also: SIGTERM in the middle of deliveries and a restart lose nothing and
+// double nothing; status.json shows live figures; the metrics textfile parses.
+#include <CppUTest/TestHarness.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/outbox.hpp"
+#include "hal/clock.hpp"
+#include "ion_sim.hpp"
+#include "prom_text_check.hpp"
+#include "subprocess.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string profile_path(const char* name) {
+  return std::string(ION_SOURCE_DIR) + "/firmware/profiles/" + name;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// One station: a state dir provisioned against the simulator, and the daemon on --sim -.
+class Station {
+ public:
+  Station(ion_test::IonSim& sim, const std::string& profile) : sim_(sim), profile_(profile) {
+    char tmpl[] = "/tmp/ion-station-itest-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+  }
+  ~Station() {
+    daemon_.reset();
+    ion_test::run_process({"rm", "-rf", dir_});
+  }
+
+  bool provision() {
+    auto r =
+        ion_test::run_process({ION_AGENT_EXE, "provision", "--state-dir", dir_, "--api-url", sim_.api_url(),
+                               "--token-url", sim_.token_url(), "--ca-file", sim_.ca()},
+                              std::string(ion_test::kSimClientId) + "\n" + ion_test::kSimClientSecret + "\n");
+    return r.exit_code == 0;
+  }
+
+  bool start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {ION_AGENT_EXE, "run",   "--config", profile_,    "--state-dir",
+                                     dir_,          "--sim", "-",        "--metrics", metrics_path()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ::unlink(status_path().c_str());
+    daemon_ = std::make_unique<ion_test::Subprocess>(argv);
+    if (!daemon_->start()) {
+      return false;
+    }
+    for (int i = 0; i < 200; ++i) {  // status.json appears once the loop runs
+      struct stat st {};
+      if (::stat(status_path().c_str(), &st) == 0) {
+        return true;
+      }
+      daemon_->pump(50ms);
+    }
+    return false;
+  }
+
+  void send(const std::string& lines) { daemon_->write_stdin(lines); }
+
+  // Waits until the outbox holds nothing pending or in flight.
+  bool drained(std::chrono::seconds limit = 60s) {
+    hal::SystemClock clock;
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      daemon_->pump(100ms);
+      auto ob = agent::Outbox::open(dir_ + "/outbox.db", {}, clock, agent::Outbox::Mode::read_only);
+      if (ob.ok()) {
+        auto st = (*ob)->stats();
+        if (st.ok() && st->pending == 0 && st->in_flight == 0 && st->done + st->dead > 0) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  agent::QueueStats stats() {
+    hal::SystemClock clock;
+    auto ob = agent::Outbox::open(dir_ + "/outbox.db", {}, clock, agent::Outbox::Mode::read_only);
+    return ob.ok() && (*ob)->stats().ok() ? *(*ob)->stats() : agent::QueueStats{};
+  }
+
+  ion_test::ProcessResult stop(int sig = SIGTERM, std::chrono::milliseconds limit = 15s) {
+    ::kill(daemon_->pid(), sig);
+    return daemon_->wait(limit);
+  }
+
+  std::string log() const { return daemon_ ? daemon_->err_so_far() : ""; }
+  std::string out() const { return daemon_ ? daemon_->out_so_far() : ""; }
+  std::string status_path() const { return dir_ + "/status.json"; }
+  std::string metrics_path() const { return dir_ + "/ion_agent.prom"; }
+  const std::string& dir() const { return dir_; }
+  ion_test::Subprocess& daemon() { return *daemon_; }
+
+ private:
+  ion_test::IonSim& sim_;
+  std::string profile_;
+  std::string dir_;
+  std::unique_ptr<ion_test::Subprocess> daemon_;
+};
+
+// ---- reading the simulator's state ----
+
+const cJSON* table(const agent::Json& state, const char* name) {
+  return cJSON_GetObjectItemCaseSensitive(state.get(), name);
+}
+
+double num(const cJSON* o, const char* key) {
+  const cJSON* v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+std::string str(const cJSON* o, const char* key) {
+  const cJSON* v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+const cJSON* unit_by_serial(const agent::Json& state, const std::string& serial) {
+  const cJSON* u = nullptr;
+  cJSON_ArrayForEach(u, table(state, "part_inventories")) {
+    if (str(u, "serialNumber") == serial) {
+      return u;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<const cJSON*> runs_of(const agent::Json& state, double unit_id, double procedure) {
+  std::vector<const cJSON*> out;
+  const cJSON* r = nullptr;
+  cJSON_ArrayForEach(r, table(state, "runs")) {
+    if (num(r, "partInventoryId") == unit_id && num(r, "procedureId") == procedure) {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+// Step statuses of a run by position: "COMPLETE,TODO".
+std::string step_statuses(const agent::Json& state, const cJSON* run) {
+  std::vector<std::pair<double, std::string>> steps;
+  const cJSON* s = nullptr;
+  cJSON_ArrayForEach(s, table(state, "run_steps")) {
+    if (num(s, "runId") == num(run, "id")) {
+      steps.emplace_back(num(s, "position"), str(s, "status"));
+    }
+  }
+  std::sort(steps.begin(), steps.end());
+  std::string out;
+  for (const auto& p : steps) {
+    out += (out.empty() ? "" : ",") + p.second;
+  }
+  return out;
+}
+
+int issues_for(const agent::Json& state, double unit_id) {
+  int n = 0;
+  const cJSON* i = nullptr;
+  cJSON_ArrayForEach(i, table(state, "issues")) {
+    n += num(i, "partInventoryId") == unit_id ? 1 : 0;
+  }
+  return n;
+}
+
+std::string field_value(const agent::Json& state, const cJSON* run, const std::string& name) {
+  const cJSON* s = nullptr;
+  cJSON_ArrayForEach(s, table(state, "run_steps")) {
+    if (num(s, "runId") != num(run, "id")) {
+      continue;
+    }
+    const cJSON* f = nullptr;
+    cJSON_ArrayForEach(f, table(state, "run_fields")) {
+      if (num(f, "runStepId") == num(s, "id") && str(f, "name") == name) {
+        agent::JsonText t(cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(f, "value")));
+        return t ? t.get() : "";
+      }
+    }
+  }
+  return "<no field " + name + ">";
+}
+
+std::string location_of(const agent::Json& state, const cJSON* unit) {
+  const cJSON* l = nullptr;
+  cJSON_ArrayForEach(l, table(state, "locations")) {
+    if (num(l, "id") == num(unit, "locationId")) {
+      return str(l, "name");
+    }
+  }
+  return "?";
+}
+
+}  // namespace
+
+TEST_GROUP(StationEndToEnd) {
+  std::unique_ptr<ion_test::IonSim> sim;
+  void setup() override {
+    sim = std::make_unique<ion_test::IonSim>();
+    CHECK_TRUE_TEXT(sim->ok(), sim->error().c_str());
+  }
+  void teardown() override {
+    sim.reset();
+  }
+};
+
+TEST(StationEndToEnd, AssemblyProfileBuildsRunsAndRaisesIssues) {
+  Station st(*sim, profile_path("assembly-station.json"));
+  CHECK_TRUE(st.provision());
+  CHECK_TRUE_TEXT(st.start(), st.log().c_str());
+  st.send(
+      "press pass\nrelease pass\n"  // before any unit: red, nothing sent
+      "scan OP-1001\nscan SN-000104\nclick pass\n"
+      "scan NOT-A-LABEL\n"
+      "scan SN-000105\nclick fail\n"
+      "scan SN-000103\n");  // the seeded run 1901 is reused, not duplicated
+  CHECK_TRUE_TEXT(st.drained(), st.log().c_str());
+  // status.json: live figures while it runs (rewritten at most once a second).
+  std::string status;
+  agent::Json js;
+  for (int i = 0; i < 40; ++i) {
+    status = read_text(st.status_path());
+    js = agent::Json(cJSON_Parse(status.c_str()));
+    const cJSON* c = cJSON_GetObjectItemCaseSensitive(js.get(), "counters");
+    if (num(c, "accepted") == 6 && num(c, "delivered") == 10) {
+      break;
+    }
+    st.daemon().pump(100ms);
+  }
+  CHECK_TRUE_TEXT(js != nullptr, status.c_str());
+  const cJSON* counters = cJSON_GetObjectItemCaseSensitive(js.get(), "counters");
+  LONGS_EQUAL(6, static_cast<long>(num(counters, "accepted")));  // badge, 3 units, pass, fail
+  LONGS_EQUAL(10, static_cast<long>(num(counters, "delivered")));
+  LONGS_EQUAL(2, static_cast<long>(num(counters, "refused")));  // early pedal, bad label
+  STRCMP_EQUAL("running", str(js.get(), "state").c_str());
+  // `ion-agent status` reads the same file and the outbox while the daemon runs.
+  auto live = ion_test::run_process({ION_AGENT_EXE, "status", "--state-dir", st.dir()});
+  CHECK_TEXT(live.out.find("running (pid " + std::to_string(st.daemon().pid())) != std::string::npos,
+             live.out.c_str());
+  CHECK_TEXT(live.out.find("0 pending") != std::string::npos, live.out.c_str());
+  CHECK_TEXT(live.out.find("sim ") != std::string::npos && live.out.find("connected") != std::string::npos,
+             live.out.c_str());
+  auto result = st.stop();
+  LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
+
+  agent::Json state = sim->state();
+  CHECK_TRUE(state != nullptr);
+  const cJSON* u104 = unit_by_serial(state, "SN-000104");
+  const cJSON* u105 = unit_by_serial(state, "SN-000105");
+  auto r104 = runs_of(state, num(u104, "id"), 12);
+  auto r105 = runs_of(state, num(u105, "id"), 12);
+  LONGS_EQUAL(1, r104.size());
+  LONGS_EQUAL(1, r105.size());
+  STRCMP_EQUAL("COMPLETE,TODO", step_statuses(state, r104[0]).c_str());
+  STRCMP_EQUAL("FAILED,TODO", step_statuses(state, r105[0]).c_str());
+  LONGS_EQUAL(0, issues_for(state, num(u104, "id")));
+  LONGS_EQUAL(1, issues_for(state, num(u105, "id")));
+  auto r103 = runs_of(state, 1003, 12);
+  LONGS_EQUAL(1, r103.size());
+  LONGS_EQUAL(1901, static_cast<long>(num(r103[0], "id")));
+  // Feedback lines: green for accepted, red for refused.
+  CHECK(result.out.find("output green on") != std::string::npos);
+  CHECK(result.out.find("output red on") != std::string::npos);
+  // The metrics textfile parses as Prometheus text format and carries the figures.
+  std::string metrics = read_text(st.metrics_path());
+  std::string why = ion_test::check_prometheus_text(metrics);
+  CHECK_TRUE_TEXT(why.empty(), (why + "\n" + metrics).c_str());
+  CHECK(metrics.find("ion_agent_pending{station=\"assembly-1\"} 0") != std::string::npos);
+  CHECK(
+      metrics.find("ion_agent_device_connected{station=\"assembly-1\",device=\"green\",kind=\"output\"} 1") !=
+      std::string::npos);
+}
+
+TEST(StationEndToEnd, ReceivingProfileEnsuresAndMovesGs1Units) {
+  Station st(*sim, profile_path("receiving-bench.json"));
+  CHECK_TRUE(st.provision());
+  CHECK_TRUE_TEXT(st.start(), st.log().c_str());
+  st.send(
+      "scan LOC:KIT-A\n"                                  // no unit yet: red
+      "scan ]C1010950600013435221PSU0099\n"               // new unit, created at RECEIVING
+      "scan LOC:KIT-A\n"                                  // moved
+      "scan 0109506000134352\\x1d21PSU0001\\x1d10LOT7\n"  // existing unit (GS separators)
+      "scan LOC:QUARANTINE\n");
+  CHECK_TRUE_TEXT(st.drained(), st.log().c_str());
+  auto result = st.stop();
+  LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
+  agent::Json state = sim->state();
+  const cJSON* created = unit_by_serial(state, "PSU0099");
+  CHECK_TRUE_TEXT(created != nullptr, result.err.c_str());
+  LONGS_EQUAL(102, static_cast<long>(num(created, "partId")));
+  STRCMP_EQUAL("KIT-A", location_of(state, created).c_str());
+  STRCMP_EQUAL("QUARANTINE", location_of(state, unit_by_serial(state, "PSU0001")).c_str());
+  LONGS_EQUAL(0, static_cast<long>(st.stats().dead));
+}
+
+TEST(StationEndToEnd, TestStandProfileRecordsMeasurementsAndCompletes) {
+  Station st(*sim, profile_path("test-stand.json"));
+  CHECK_TRUE(st.provision());
+  CHECK_TRUE_TEXT(st.start(), st.log().c_str());
+  st.send(
+      "scan SN-000106\nscan V=24.1\nscan I=210\nscan FW=1.4.2\nscan GRADE=A\n"
+      "click cycle\nclick pass\n");
+  CHECK_TRUE_TEXT(st.drained(), st.log().c_str());
+  auto result = st.stop();
+  LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
+  agent::Json state = sim->state();
+  auto runs = runs_of(state, 1006, 13);
+  LONGS_EQUAL_TEXT(1, runs.size(), result.err.c_str());
+  STRCMP_EQUAL("24.1", field_value(state, runs[0], "Supply voltage").c_str());
+  STRCMP_EQUAL("210", field_value(state, runs[0], "Current draw").c_str());
+  STRCMP_EQUAL("\"1.4.2\"", field_value(state, runs[0], "Firmware version").c_str());
+  STRCMP_EQUAL("\"A\"", field_value(state, runs[0], "Result grade").c_str());
+  STRCMP_EQUAL("true", field_value(state, runs[0], "LEDs OK").c_str());
+  STRCMP_EQUAL("COMPLETE,TODO", step_statuses(state, runs[0]).c_str());
+  LONGS_EQUAL(0, static_cast<long>(st.stats().dead));
+}
+
+TEST(StationEndToEnd, SigtermMidDrainThenRestartLosesAndDoublesNothing) {
+  Station st(*sim, profile_path("assembly-station.json"));
+  CHECK_TRUE(st.provision());
+  // Every GraphQL request takes a while, so deliveries are in flight when SIGTERM comes.
+  CHECK_TRUE(sim->admin("/_sim/faults", R"({"kind":"delay","seconds":0.4,"count":null})") != nullptr);
+  CHECK_TRUE_TEXT(st.start({"--drain-ms", "300"}), st.log().c_str());
+  const char* units[] = {"SN-000101", "SN-000102", "SN-000104", "SN-000105", "SN-000106"};
+  for (const char* u : units) {
+    st.send(std::string("scan ") + u + "\nclick pass\n");
+  }
+  // Wait until some but not all intents are done.
+  for (int i = 0; i < 300; ++i) {
+    st.daemon().pump(50ms);
+    auto s = st.stats();
+    if (s.done >= 2) {
+      break;
+    }
+  }
+  auto before = st.stats();
+  CHECK_TEXT(before.pending + before.in_flight > 0, "test too slow to catch the daemon mid-drain");
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = st.stop();
+  auto took = std::chrono::steady_clock::now() - t0;
+  LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
+  CHECK_TEXT(took < 5s, "SIGTERM took longer than its bound");
+  CHECK(result.err.find("stopping") != std::string::npos);
+  // Clear the delay and restart: everything left is delivered.
+  ion_test::run_process(
+      {"curl", "-s", "-X", "DELETE", "--cacert", sim->ca(), sim->base_url() + "/_sim/faults"});
+  CHECK_TRUE_TEXT(st.start(), st.log().c_str());
+  CHECK_TRUE_TEXT(st.drained(), st.log().c_str());
+  auto after = st.stats();
+  LONGS_EQUAL(0, static_cast<long>(after.dead));
+  LONGS_EQUAL(15, static_cast<long>(after.done));  // 5 x (run.ensure, IN_PROGRESS, COMPLETE)
+  st.stop();
+  agent::Json state = sim->state();
+  for (const char* u : units) {
+    const cJSON* unit = unit_by_serial(state, u);
+    auto runs = runs_of(state, num(unit, "id"), 12);
+    LONGS_EQUAL_TEXT(1, runs.size(), u);
+    // COMPLETE applied once: the second step was not completed by a replay.
+    STRCMP_EQUAL_TEXT("COMPLETE,TODO", step_statuses(state, runs[0]).c_str(), u);
+  }
+}
+
+TEST(StationEndToEnd, InvalidProfileIsRefusedBeforeStartingAndOnReload) {
+  char tmpl[] = "/tmp/ion-station-bad-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::string bad = dir + "/bad.json";
+  std::ofstream(bad)
+      << R"({"inputs": {"scanner": {"type": "sim"}}, "rules": [{"on": "scaner", "do": [{"clear": "*"}]}]})";
+  auto r = ion_test::run_process({ION_AGENT_EXE, "run", "--config", bad, "--state-dir", dir, "--sim", "-"});
+  LONGS_EQUAL(15, r.exit_code);  // kExitConfig
+  CHECK_TEXT(r.err.find(bad + ": $.rules[0].on: unknown input 'scaner'") != std::string::npos, r.err.c_str());
+  auto c = ion_test::run_process({ION_AGENT_EXE, "check", "--config", bad, "--profile-only"});
+  LONGS_EQUAL(15, c.exit_code);
+  CHECK(c.out.find("$.rules[0].on: unknown input 'scaner'") != std::string::npos);
+
+  // A running station keeps its profile when SIGHUP brings a broken one.
+  std::string good = dir + "/station.json";
+  std::string text = read_text(profile_path("assembly-station.json"));
+  std::ofstream(good) << text;
+  Station st(*sim, good);
+  CHECK_TRUE(st.provision());
+  CHECK_TRUE_TEXT(st.start(), st.log().c_str());
+  std::ofstream(good, std::ios::trunc) << "{ \"inputs\": ";
+  ::kill(st.daemon().pid(), SIGHUP);
+  st.daemon().pump(300ms);
+  st.send("scan SN-000104\n");
+  CHECK_TRUE_TEXT(st.drained(), st.log().c_str());
+  auto result = st.stop();
+  CHECK(result.err.find("reload refused") != std::string::npos);
+  CHECK(result.err.find("JSON syntax error") != std::string::npos);
+  LONGS_EQUAL(2, static_cast<long>(st.stats().done));
+  ion_test::run_process({"rm", "-rf", dir});
+}

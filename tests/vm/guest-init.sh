@@ -1,0 +1,69 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: Apache-2.0
+# /init of the test VM's initramfs (busybox). Loads the modules listed in
+# /lib/ion-modules/order, mounts proc, sysfs, devtmpfs and configfs, mounts the build
+# machine's root (9p, read-only) at /host with /dev, /proc, /sys bound in and tmpfs on /tmp,
+# /run and /var/tmp, then runs the smoke script and the hw test executable in `chroot /host`.
+# Prints "ION-VM-RESULT rc=N" (0 = all passed) for the runner and powers off. Any failure
+# before the tests still prints a result, so the runner never waits for a timeout.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "ION-VM: init at $(cut -d' ' -f1 /proc/uptime) s"
+
+finish() {
+  echo "ION-VM-RESULT rc=$1"
+  sync
+  poweroff -f
+  sleep 5
+}
+
+while read -r m; do
+  insmod "/lib/ion-modules/$m.ko" || { echo "ION-VM: insmod $m failed"; finish 90; }
+done </lib/ion-modules/order
+mount -t configfs configfs /sys/kernel/config || finish 91
+[ -d /sys/kernel/config/gpio-sim ] || { echo "ION-VM: gpio-sim missing in configfs"; finish 92; }
+[ -c /dev/uinput ] || { echo "ION-VM: /dev/uinput missing"; finish 93; }
+
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host ||
+  finish 94
+for d in dev proc sys; do
+  mount --rbind "/$d" "/host/$d" || finish 95
+done
+. /ion-vm.conf
+# Writable scratch space on the read-only share; leave /tmp alone if the tests live there.
+case "$HW_TESTS" in
+  /tmp/*) ;;
+  *) mount -t tmpfs tmpfs /host/tmp ;;
+esac
+mount -t tmpfs tmpfs /host/run
+mount -t tmpfs tmpfs /host/var/tmp
+echo "ION-VM: ready at $(cut -d' ' -f1 /proc/uptime) s"
+
+# busybox env + chroot: no program of the shared root is needed to get there, so this also
+# works when only the test executable (not /bin/sh) matches the guest's architecture.
+in_host() {
+  env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/tmp TMPDIR=/tmp \
+    LANG=C.UTF-8 ION_IN_VM=1 chroot /host "$@"
+}
+
+rc=0
+echo "ION-VM: smoke: $SMOKE (in $SMOKE_IN)"
+if [ "$SMOKE_IN" = host ]; then
+  in_host /bin/sh "$SMOKE" || rc=$?
+else
+  sh /smoke.sh || rc=$?
+fi
+echo "ION-VM: smoke rc=$rc at $(cut -d' ' -f1 /proc/uptime) s"
+if [ -n "$HW_TESTS" ]; then
+  echo "ION-VM: hw tests: $HW_TESTS $HW_ARGS"
+  t0=$(cut -d' ' -f1 /proc/uptime)
+  # shellcheck disable=SC2086
+  (cd /host/tmp && in_host "$HW_TESTS" $HW_ARGS)
+  hrc=$?
+  echo "ION-VM: hw tests rc=$hrc, started at $t0 s, ended at $(cut -d' ' -f1 /proc/uptime) s"
+  [ $hrc -eq 0 ] || rc=$hrc
+fi
+finish $rc
