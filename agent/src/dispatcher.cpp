@@ -28,7 +28,6 @@ class Dispatcher::Host final : public OpHost {
 Dispatcher::Dispatcher(Outbox& outbox, GraphqlClient& client, const hal::Clock& clock,
                        DispatcherOptions options)
     : outbox_(outbox),
-      client_(client),
       clock_(clock),
       opt_(options),
       host_(std::make_unique<Host>(outbox, client)),

@@ -106,7 +106,6 @@ class Dispatcher {
   bool is_link_problem(const OpOutcome& o) const;
 
   Outbox& outbox_;
-  GraphqlClient& client_;
   const hal::Clock& clock_;
   DispatcherOptions opt_;
   std::unique_ptr<Host> host_;
