@@ -49,7 +49,10 @@ bool SdNotify::send(std::string_view message) {
   } else {
     len += 1;
   }
-  ssize_t n = fd_.valid() ? ::sendto(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL,
+  // MSG_DONTWAIT: the loop must never block on the notify socket. A manager that stops reading
+  // (its datagram queue full) would otherwise freeze every delivery and input (found by the
+  // benchmark, whose listener read READY=1 only); a lost STATUS= line is harmless.
+  ssize_t n = fd_.valid() ? ::sendto(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                                      reinterpret_cast<const sockaddr*>(&addr), len)
                           : -1;
   if (n < 0 && !warned_) {

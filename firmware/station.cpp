@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <sstream>
 
@@ -34,6 +35,9 @@ class OutboxSink final : public agent::IntentSink {
  public:
   explicit OutboxSink(agent::Outbox& outbox) : outbox_(outbox) {}
   hal::Result<std::string> append(const agent::NewIntent& intent) override { return outbox_.append(intent); }
+  hal::Result<std::vector<std::string>> append_all(const std::vector<agent::NewIntent>& intents) override {
+    return outbox_.append_all(intents);
+  }
 
  private:
   agent::Outbox& outbox_;
@@ -134,6 +138,9 @@ hal::Status Station::Impl::open_client() {
   o.client_secret = std::move(creds->client_secret);
   // The client must not wake an idle loop: it gets a timeout only for real transfers.
   o.max_idle_wait = 1h;
+  o.token_policy.max_backoff = std::chrono::milliseconds(ion.retry_cap_ms);
+  o.token_policy.min_backoff = std::min(o.token_policy.min_backoff, o.token_policy.max_backoff);
+  o.token_policy.rejected_backoff = std::chrono::milliseconds(ion.rejected_retry_ms);
   auto c = agent::CurlGraphqlClient::create(std::move(o), clock);
   if (!c.ok()) {
     return std::move(c).error();
@@ -143,6 +150,8 @@ hal::Status Station::Impl::open_client() {
   // `ion-agent queue retry` from another process is noticed at the next append or delivery,
   // or within this interval: an idle station wakes once a minute for it, no more.
   d.rescan_interval = 60s;
+  d.backoff_base = std::chrono::milliseconds(ion.retry_base_ms);
+  d.backoff_cap = std::chrono::milliseconds(ion.retry_cap_ms);
   dispatcher = std::make_unique<agent::Dispatcher>(*outbox, *client, clock, d);
   return hal::ok();
 }

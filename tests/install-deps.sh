@@ -9,6 +9,7 @@ PACKAGES=(
   libmbedtls-dev libcurl4-openssl-dev libcjson-dev libgpiod-dev gpiod libsqlite3-dev
   libcpputest-dev
   python3 python3-graphql-core python3-pytest curl
+  nftables iproute2 fiu-utils libfiu-dev e2fsprogs
 )
 # deploy checks: man page lint (groff), Buildroot Kconfig parse (systemd-analyze: systemd).
 PACKAGES+=(groff-base python3-kconfiglib)

@@ -160,6 +160,12 @@ const Key<IonSettings> kIonKeys[] = {
      "TCP+TLS connect timeout"},
     {"timeout_ms", JType::integer, false, 100, kMaxMs, ION_INT(IonSettings, timeout_ms),
      "whole request timeout"},
+    {"retry_base_ms", JType::integer, false, 10, kMaxMs, ION_INT(IonSettings, retry_base_ms),
+     "first delivery retry waits up to this"},
+    {"retry_cap_ms", JType::integer, false, 100, kMaxMs, ION_INT(IonSettings, retry_cap_ms),
+     "longest wait between delivery retries (and token-endpoint retries)"},
+    {"rejected_retry_ms", JType::integer, false, 1000, kMaxMs, ION_INT(IonSettings, rejected_retry_ms),
+     "retry interval after the key was rejected (revoked)"},
 };
 
 template <class T>

@@ -224,13 +224,13 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
       }
     }
   }
-  for (const auto& intent : intents) {
-    auto id = sink.append(intent);
-    if (!id.ok()) {
-      Signal s = id.error().code == hal::Errc::busy ? Signal::queue_full : Signal::storage_error;
-      return signal(std::move(r), s, where + ": " + intent.kind + " not accepted: " + id.error().what);
+  if (!intents.empty()) {
+    auto ids = sink.append_all(intents);
+    if (!ids.ok()) {
+      Signal s = ids.error().code == hal::Errc::busy ? Signal::queue_full : Signal::storage_error;
+      return signal(std::move(r), s, where + ": not accepted: " + ids.error().what);
     }
-    r.intent_ids.push_back(*id);
+    r.intent_ids = std::move(ids).value();
   }
   context_ = std::move(next);
   r.outputs = outputs;

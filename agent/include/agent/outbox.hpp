@@ -101,7 +101,8 @@ class Outbox {
   enum class Mode { read_write, read_only };
 
   // Opens (creating it if needed, read_write only) and migrates the store. The parent
-  // directory must exist.
+  // directory must exist. An existing file is integrity-checked first (read_write): a corrupt
+  // one is refused with Errc::storage and left untouched, never replaced.
   static hal::Result<std::unique_ptr<Outbox>> open(const std::string& path, OutboxLimits limits,
                                                    const hal::Clock& clock, Mode mode = Mode::read_write);
   ~Outbox();
@@ -112,6 +113,8 @@ class Outbox {
   // and returns its UUID. Errc::parse = bad intent, Errc::busy = queue full, Errc::storage =
   // disk problem.
   hal::Result<std::string> append(const NewIntent& intent);
+  // Several intents (one station event's) in one transaction: all are accepted or none.
+  hal::Result<std::vector<std::string>> append_all(const std::vector<NewIntent>& intents);
 
   // Pending intents in acceptance order (due or not), at most `limit`.
   hal::Result<std::vector<IntentRecord>> pending(std::size_t limit);
@@ -152,6 +155,7 @@ class Outbox {
  private:
   Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, SqlDb db);
   hal::Status configure(Mode mode);
+  hal::Status check_integrity();
   hal::Status migrate();
   hal::Result<std::uint64_t> used_bytes();
   hal::Status make_room(std::size_t need);

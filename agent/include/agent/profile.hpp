@@ -35,6 +35,12 @@ struct IonSettings {
   std::string proxy;              // proxy URL, "direct" = none, "" = environment
   int connect_timeout_ms = 10000;
   int timeout_ms = 30000;
+  // Delivery retries: capped exponential backoff with full jitter (agent/dispatcher.hpp).
+  // Tests shrink the cap to compress long outages; the defaults suit a real station.
+  int retry_base_ms = 500;
+  int retry_cap_ms = 300000;
+  // A rejected key (invalid_client: revoked or wrong) is tried again only this often.
+  int rejected_retry_ms = 900000;
 };
 
 // One input. Keys mirror the HAL option structs (hal/linux/*_scanner.hpp, hal/gpio_spec.hpp);

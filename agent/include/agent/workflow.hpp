@@ -36,6 +36,19 @@ class IntentSink {
  public:
   virtual ~IntentSink() = default;
   virtual hal::Result<std::string> append(const NewIntent& intent) = 0;
+  // One event's intents, all or none (the outbox does it in one transaction). The default
+  // appends one by one and suits sinks without transactions.
+  virtual hal::Result<std::vector<std::string>> append_all(const std::vector<NewIntent>& intents) {
+    std::vector<std::string> ids;
+    for (const auto& intent : intents) {
+      auto id = append(intent);
+      if (!id.ok()) {
+        return std::move(id).error();
+      }
+      ids.push_back(std::move(id).value());
+    }
+    return ids;
+  }
 };
 
 // GS1 application identifiers found in a scan ("01" -> "09506000134352"); empty when the scan
