@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ion-agent queue: inspect the outbox and redrive or drop dead letters. Works while the
-// daemon runs (SQLite locking; the daemon picks up a retry within its rescan interval).
+// daemon runs (SQLite locking; the daemon's inotify watch on the outbox WAL wakes it at once).
 #include <unistd.h>
 
 #include <cstdio>

@@ -17,6 +17,7 @@
 #include "agent/vault.hpp"
 #include "agent/workflow.hpp"
 #include "event_loop.hpp"
+#include "file_watch.hpp"
 #include "hal/log.hpp"
 #include "ion_cli.hpp"
 #include "sd_notify.hpp"
@@ -71,6 +72,7 @@ struct Station::Impl {
   std::unique_ptr<OutboxSink> sink;
   std::unique_ptr<agent::CurlGraphqlClient> client;
   std::unique_ptr<agent::Dispatcher> dispatcher;
+  std::optional<FileWatch> outbox_watch;  // wakes us when another process changes the outbox
   std::unique_ptr<agent::Workflow> workflow;
   std::unique_ptr<EventLoop> loop;
   std::unique_ptr<StationReport> report;
@@ -105,6 +107,14 @@ hal::Status Station::Impl::open_outbox() {
   }
   outbox = std::move(ob).value();
   sink = std::make_unique<OutboxSink>(*outbox);
+  const std::string db = opt.state_dir + "/outbox.db";
+  auto w = FileWatch::create({db, db + "-wal"});
+  if (w.ok() && w->watching()) {
+    outbox_watch = std::move(w).value();
+  } else {
+    hal::log::warning("outbox", w.ok() ? "file watch: nothing to watch; polling once a minute"
+                                       : w.error().what + "; polling once a minute");
+  }
   return hal::ok();
 }
 
@@ -147,9 +157,10 @@ hal::Status Station::Impl::open_client() {
   }
   client = std::move(c).value();
   agent::DispatcherOptions d;
-  // `ion-agent queue retry` from another process is noticed at the next append or delivery,
-  // or within this interval: an idle station wakes once a minute for it, no more.
-  d.rescan_interval = 60s;
+  // `ion-agent queue retry` from another process writes the outbox WAL; the FileWatch on it
+  // (open_outbox) wakes the loop and poll() sees the change. Without inotify an idle station
+  // looks once a minute instead; with it, a daily look is only a safety net.
+  d.rescan_interval = outbox_watch ? std::chrono::milliseconds(24h) : std::chrono::milliseconds(60s);
   d.backoff_base = std::chrono::milliseconds(ion.retry_base_ms);
   d.backoff_cap = std::chrono::milliseconds(ion.retry_cap_ms);
   dispatcher = std::make_unique<agent::Dispatcher>(*outbox, *client, clock, d);
@@ -176,6 +187,10 @@ hal::Status Station::Impl::build_loop() {
     time.on_readable();
     check_time_sync();
   });
+  if (outbox_watch) {
+    FileWatch* w = &*outbox_watch;
+    loop->add_fd(w->fd(), [w] { w->drain(); });  // after_wait() polls the dispatcher
+  }
   wire_timers();
   return hal::ok();
 }
