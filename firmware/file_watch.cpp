@@ -15,8 +15,9 @@ hal::Result<FileWatch> FileWatch::create(const std::vector<std::string>& paths) 
   }
   std::size_t n = 0;
   for (const auto& p : paths) {
-    // IN_MODIFY: SQLite writes commits into the WAL (and checkpoints into the database).
-    if (::inotify_add_watch(fd.get(), p.c_str(), IN_MODIFY | IN_CLOSE_WRITE) >= 0) {
+    // IN_MODIFY only: SQLite writes commits into the WAL (checkpoints into the database);
+    // IN_CLOSE_WRITE would also fire whenever any reader that opened the file read-write closes.
+    if (::inotify_add_watch(fd.get(), p.c_str(), IN_MODIFY) >= 0) {
       ++n;
     } else if (errno != ENOENT) {
       return hal::errno_error(hal::Errc::io, "file watch: watch " + p, errno);
