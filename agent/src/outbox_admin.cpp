@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Outbox: state transitions, statistics and the operator commands (queue list/show/retry/drop).
 #include <cctype>
+#include <cstdint>
 
 #include "agent/outbox.hpp"
 #include "sql_stmt.hpp"
@@ -124,15 +125,33 @@ hal::Status Outbox::save_progress(const std::string& uuid, const std::string& pr
 }
 
 hal::Result<IntentRecord> Outbox::find(const std::string& id) {
-  hal::Result<std::vector<IntentRecord>> rows =
-      all_digits(id) ? query("WHERE seq = ?2", {}, std::stoll(id))
-                     : query("WHERE substr(uuid, 1, length(?1)) = ?1 LIMIT 2", id, 0);
-  if (!rows.ok()) {
-    return std::move(rows).error().context("outbox: find");
+  // An all-digit id is a seq number first; a UUID prefix can be all digits too (about one in
+  // sixteen 6-character prefixes is), so when no seq matches, a 4+ character id falls back to
+  // the UUID prefix. A digit string too long for int64 is never a seq (no std::stoll: it throws).
+  std::int64_t seq = 0;
+  bool as_seq = all_digits(id) && id.size() <= 18;
+  for (char c : as_seq ? id : std::string()) {
+    seq = seq * 10 + (c - '0');
   }
-  if (!all_digits(id) && id.size() < 4) {
+  if (as_seq) {
+    auto rows = query("WHERE seq = ?2", {}, seq);
+    if (!rows.ok()) {
+      return std::move(rows).error().context("outbox: find");
+    }
+    if (!rows->empty()) {
+      return std::move(rows->front());
+    }
+  }
+  if (id.size() < 4) {
+    if (as_seq) {
+      return hal::Error(hal::Errc::not_found, "outbox: no intent '" + id + "'");
+    }
     return hal::Error(hal::Errc::parse,
                       "outbox: find: '" + id + "' is too short (a seq number or 4+ UUID characters)");
+  }
+  auto rows = query("WHERE substr(uuid, 1, length(?1)) = ?1 LIMIT 2", id, 0);
+  if (!rows.ok()) {
+    return std::move(rows).error().context("outbox: find");
   }
   if (rows->empty()) {
     return hal::Error(hal::Errc::not_found, "outbox: no intent '" + id + "'");

@@ -214,6 +214,8 @@ TEST(Outbox, FindsBySeqOrUuidPrefixAndRejectsShortPrefixes) {
   STRCMP_EQUAL(a.c_str(), box->find(a.substr(0, 6))->uuid.c_str());
   CHECK(box->find("ab").error().code == hal::Errc::parse);
   CHECK(box->find("99").error().code == hal::Errc::not_found);
+  // A digit string too long for a seq is a (missing) UUID prefix, not a crash.
+  CHECK(box->find(std::string(30, '9')).error().code == hal::Errc::not_found);
 }
 
 TEST(Outbox, InFlightIntentsGoBackToPendingAfterACrash) {
