@@ -18,20 +18,6 @@ std::int64_t to_ms(hal::Clock::WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-const char* kind_name(hal::StationEvent::Kind k) {
-  switch (k) {
-    case hal::StationEvent::Kind::scan:
-      return "scan";
-    case hal::StationEvent::Kind::press:
-      return "press";
-    case hal::StationEvent::Kind::release:
-      return "release";
-    case hal::StationEvent::Kind::long_press:
-      return "long_press";
-  }
-  return "?";
-}
-
 }  // namespace
 
 StationReport::StationReport(std::string state_dir, const hal::Clock& clock, agent::Outbox& outbox,
@@ -66,7 +52,7 @@ void StationReport::record(const hal::StationEvent& ev, const agent::Reaction& r
   }
   agent::Json o(cJSON_CreateObject());
   cJSON_AddStringToObject(o.get(), "input", ev.input.c_str());
-  cJSON_AddStringToObject(o.get(), "kind", kind_name(ev.kind));
+  cJSON_AddStringToObject(o.get(), "kind", hal::to_string(ev.kind));
   cJSON_AddStringToObject(o.get(), "text", ev.text.c_str());
   if (r.signal) {
     cJSON_AddStringToObject(o.get(), "signal", agent::to_string(*r.signal));

@@ -9,20 +9,6 @@
 namespace agent {
 namespace {
 
-const char* kind_name(hal::StationEvent::Kind k) {
-  switch (k) {
-    case hal::StationEvent::Kind::scan:
-      return "scan";
-    case hal::StationEvent::Kind::press:
-      return "press";
-    case hal::StationEvent::Kind::release:
-      return "release";
-    case hal::StationEvent::Kind::long_press:
-      return "long_press";
-  }
-  return "?";
-}
-
 // Renders every string leaf of an intent's inputs as a template. Values only: the rendered
 // text becomes a JSON string value, which cJSON escapes when printing.
 hal::Status render_leaves(cJSON* node, const TemplateLookup& lookup) {
@@ -52,7 +38,7 @@ Workflow::Workflow(std::shared_ptr<const Profile> profile, Gs1Decoder gs1)
     : profile_(std::move(profile)), gs1_(std::move(gs1)) {}
 
 bool Workflow::matches(const Rule& rule, const hal::StationEvent& ev, Scan& scan) const {
-  if (rule.on != ev.input || rule.event != kind_name(ev.kind)) {
+  if (rule.on != ev.input || rule.event != hal::to_string(ev.kind)) {
     return false;
   }
   if (ev.kind != hal::StationEvent::Kind::scan) {
@@ -179,7 +165,7 @@ Reaction Workflow::on_event(const hal::StationEvent& ev, const EventTime& at, In
   if (ev.kind == hal::StationEvent::Kind::scan) {
     return signal(std::move(r), Signal::not_matched, ev.input + ": no rule matches this label");
   }
-  r.message = ev.input + ": " + kind_name(ev.kind) + ": no rule";
+  r.message = ev.input + ": " + hal::to_string(ev.kind) + ": no rule";
   return r;
 }
 

@@ -33,6 +33,9 @@ struct StationEvent {
   Clock::MonoTime at{};                  // when it happened (monotonic)
 };
 
+// "scan", "press", "release", "long_press".
+const char* to_string(StationEvent::Kind kind) noexcept;
+
 struct DeviceStatus {
   std::string name;  // profile input/output name
   std::string path;  // device path or description
