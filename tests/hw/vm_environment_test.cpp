@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -82,9 +83,10 @@ TEST(VmEnvironment, UinputOpensForWriting) {
 }
 
 TEST(VmEnvironment, TmpIsWritable) {
-  char path[] = "/tmp/vmenv.XXXXXX";
-  hal::UniqueFd fd(mkstemp(path));
+  const char* dir = std::getenv("TMPDIR");
+  std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/vmenv.XXXXXX";
+  hal::UniqueFd fd(mkstemp(path.data()));
   CHECK_TEXT(fd.get() >= 0, std::strerror(errno));
   CHECK(write(fd.get(), "x", 1) == 1);
-  unlink(path);
+  unlink(path.c_str());
 }

@@ -33,7 +33,8 @@ for d in dev proc sys; do
   mount --rbind "/$d" "/host/$d" || finish 95
 done
 . /ion-vm.conf
-# Writable scratch space on the read-only share; leave /tmp alone if the tests live there.
+# Writable scratch space on the read-only share; leave /tmp alone if the tests live there
+# (TMPDIR points at /var/tmp, which is always a tmpfs here).
 case "$HW_TESTS" in
   /tmp/*) ;;
   *) mount -t tmpfs tmpfs /host/tmp ;;
@@ -45,7 +46,7 @@ echo "ION-VM: ready at $(cut -d' ' -f1 /proc/uptime) s"
 # busybox env + chroot: no program of the shared root is needed to get there, so this also
 # works when only the test executable (not /bin/sh) matches the guest's architecture.
 in_host() {
-  env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/tmp TMPDIR=/tmp \
+  env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/var/tmp TMPDIR=/var/tmp \
     LANG=C.UTF-8 ION_IN_VM=1 chroot /host "$@"
 }
 
