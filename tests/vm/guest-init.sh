@@ -3,7 +3,8 @@
 # /init of the test VM's initramfs (busybox). Loads the modules listed in
 # /lib/ion-modules/order, mounts proc, sysfs, devtmpfs and configfs, mounts the build
 # machine's root (9p, read-only) at /host with /dev, /proc, /sys bound in and tmpfs on /tmp,
-# /run and /var/tmp, then runs the smoke script and the hw test executable in `chroot /host`.
+# /run and /var/tmp, brings up loopback, then runs the smoke script and the hw test executable
+# in `chroot /host`.
 # Prints "ION-VM-RESULT rc=N" (0 = all passed) for the runner and powers off. Any failure
 # before the tests still prints a result, so the runner never waits for a timeout.
 /bin/busybox --install -s /bin
@@ -26,6 +27,9 @@ done </lib/ion-modules/order
 mount -t configfs configfs /sys/kernel/config || finish 91
 [ -d /sys/kernel/config/gpio-sim ] || { echo "ION-VM: gpio-sim missing in configfs"; finish 92; }
 [ -c /dev/uinput ] || { echo "ION-VM: /dev/uinput missing"; finish 93; }
+# Loopback only (the VM has no network device): the end-to-end test runs the ION simulator
+# and the daemon on 127.0.0.1.
+ip link set lo up || ifconfig lo 127.0.0.1 up || { echo "ION-VM: cannot bring up lo"; finish 96; }
 
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host ||
   finish 94
