@@ -49,8 +49,11 @@ echo "ION-VM: ready at $(cut -d' ' -f1 /proc/uptime) s"
 
 # busybox env + chroot: no program of the shared root is needed to get there, so this also
 # works when only the test executable (not /bin/sh) matches the guest's architecture.
+# GUEST_TOOLS (foreign guests only): the guest architecture's python3 and openssl for the ION
+# simulator, first on PATH.
 in_host() {
-  env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/var/tmp TMPDIR=/var/tmp \
+  env -i PATH=${GUEST_TOOLS:+$GUEST_TOOLS/bin:}/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    ${GUEST_TOOLS:+ION_SIM_PYTHON=$GUEST_TOOLS/bin/python3} HOME=/var/tmp TMPDIR=/var/tmp \
     LANG=C.UTF-8 ION_IN_VM=1 chroot /host "$@"
 }
 
