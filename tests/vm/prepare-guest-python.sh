@@ -25,6 +25,10 @@ missing=()
 for p in "${libs[@]}"; do
   [ "$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null)" = "install ok installed $want" ] || missing+=("$p=$want")
 done
+# What the interpreter itself links beyond libc (python<X.Y>-minimal's Depends).
+for p in "libexpat1:$arch" "zlib1g:$arch"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "needs root once to install: ${missing[*]}"
@@ -37,6 +41,7 @@ fi
 dir=$cache/python-$pyver-$want-$arch
 if [ ! -x "$dir/bin/python3" ] || [ ! -x "$dir/bin/openssl" ]; then
   work=$(mktemp -d "${TMPDIR:-/tmp}/ion-guest-python.XXXXXX")
+  chmod 755 "$work"  # apt-get download fetches as the _apt user
   trap 'rm -rf "$work"' EXIT
   ssl=$(dpkg-query -W -f='${Version}' "openssl:$native" 2>/dev/null || true)
   (cd "$work" && apt-get download -qq "python$pyver-minimal:$arch=$want" "openssl:$arch${ssl:+=$ssl}" >/dev/null) ||
