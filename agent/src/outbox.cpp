@@ -10,6 +10,7 @@
 
 #include "agent/crypto.hpp"
 #include "agent/ion_ops.hpp"
+#include "hal/log.hpp"
 #include "sql_stmt.hpp"
 
 namespace agent {
@@ -81,6 +82,12 @@ const char* const kMigrations[] = {
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == Outbox::kSchemaVersion,
               "one migration per schema version");
+
+// Every query here works on layouts from this version on (v3 changed only indexes and how
+// seqs are kept). v3's table copy needs free space about twice the queue's size: on a full
+// state partition the file stays at v2 and drains as it is, and the next open tries again,
+// rather than a full disk keeping the daemon from starting.
+constexpr int kMinWorkingVersion = 2;
 
 // The next seq: above every row present and above every seq ever handed out (meta.seq_floor
 // is raised before rows are deleted), so a seq is never reused even after the queue empties,
@@ -212,7 +219,7 @@ hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, Outbo
       return std::move(v).error().context("outbox: open " + path);
     }
     auto row = v->step("read schema version");
-    if (!row.ok() || !*row || v->int_at(0) != kSchemaVersion) {
+    if (!row.ok() || !*row || v->int_at(0) < kMinWorkingVersion || v->int_at(0) > kSchemaVersion) {
       return hal::Error(hal::Errc::storage, "outbox: open " + path + ": schema is not at version " +
                                                 std::to_string(kSchemaVersion) +
                                                 " (start the daemon once to migrate it)");
@@ -291,6 +298,18 @@ hal::Status Outbox::configure(Mode mode) {
 }
 
 hal::Status Outbox::migrate() {
+  ION_TRY(migrate_to(kMinWorkingVersion), "migrate");
+  auto st = migrate_to(kSchemaVersion);
+  if (!st.ok() && st.error().what.find("disk full") != std::string::npos) {
+    hal::log::warning("outbox", st.error().what + "; staying at schema v" +
+                                    std::to_string(kMinWorkingVersion) + " until the next start");
+    return {};
+  }
+  return st;
+}
+
+// Migrates to `target` (at most kSchemaVersion) in one transaction: all steps or none.
+hal::Status Outbox::migrate_to(int target) {
   auto tx = SqlTransaction::begin(db_.get());
   if (!tx.ok()) {
     return std::move(tx).error().context("migrate");
@@ -310,13 +329,13 @@ hal::Status Outbox::migrate() {
                                               " is newer than this program understands (v" +
                                               std::to_string(kSchemaVersion) + "); refusing to touch it");
   }
-  if (have == kSchemaVersion) {
+  if (have >= target) {
     return {};  // the transaction rolls back: nothing was written
   }
-  for (int i = have; i < kSchemaVersion; ++i) {
+  for (int i = have; i < target; ++i) {
     ION_TRY(sql_exec(db_.get(), kMigrations[i], "migrate to v" + std::to_string(i + 1)), "outbox");
   }
-  std::string set = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  std::string set = "PRAGMA user_version = " + std::to_string(target);
   ION_TRY(sql_exec(db_.get(), set.c_str(), "set schema version"), "migrate");
   return tx->commit();
 }

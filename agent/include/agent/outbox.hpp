@@ -159,6 +159,7 @@ class Outbox {
   hal::Status configure(Mode mode);
   hal::Status check_integrity();
   hal::Status migrate();
+  hal::Status migrate_to(int target);
   hal::Result<std::uint64_t> used_bytes();
   hal::Status make_room(std::size_t need);
   hal::Status keep_seq_floor(const char* doomed, std::int64_t arg);
