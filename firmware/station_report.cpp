@@ -93,8 +93,11 @@ void StationReport::touch() {
 std::optional<StationReport::MonoTime> StationReport::next_due() const {
   // Only real deadlines: a change waiting out the one-second rate limit, and a textfile that
   // is behind (changes, or a pending backlog whose age moves). No refresh while nothing moves.
+  // The fingerprint is compared here too, not only in touch(): a change made while timers fire
+  // (a scanner reopened on its deadline) happens after the last touch() and before the loop
+  // computes how long to sleep, and would otherwise wait for an unrelated wakeup.
   std::optional<MonoTime> due;
-  if (dirty_) {
+  if (dirty_ || fingerprint() != published_) {
     due = last_publish_ + 1s;
   }
   if (metrics_on() && metrics_dirty_ && (!due || next_metrics_ < *due)) {
@@ -212,6 +215,7 @@ bool StationReport::write_metrics() {
 }
 
 void StationReport::publish(MonoTime now) {
+  touch();
   const bool final = state_ == "stopped";
   // A change in state (draining, stopped) is published at once, others at most once a second.
   if (dirty_ && (now >= last_publish_ + 1s || state_ != "running")) {
