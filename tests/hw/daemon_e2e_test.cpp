@@ -29,6 +29,7 @@
 #include "agent/c_handles.hpp"
 #include "gpio_sim.hpp"
 #include "ion_sim.hpp"
+#include "sim_state.hpp"
 #include "subprocess.hpp"
 #include "uinput_keyboard.hpp"
 
@@ -79,44 +80,13 @@ std::string profile_json(const std::string& chip_label) {
 })";
 }
 
-double num(const cJSON* o, const char* key) {
-  const cJSON* v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
-std::string str(const cJSON* o, const char* key) {
-  const cJSON* v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 // Step statuses of every run of procedure 12 for the unit with this serial: "IN_PROGRESS,TODO",
 // runs separated by ';' ("" if the unit has no run).
 std::string runs_of(const agent::Json& state, const std::string& serial) {
-  double unit = -1;
-  const cJSON* o = nullptr;
-  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(state.get(), "part_inventories")) {
-    if (str(o, "serialNumber") == serial) {
-      unit = num(o, "id");
-    }
-  }
+  const cJSON* unit = ion_test::unit_by_serial(state, serial);
   std::string out;
-  const cJSON* run = nullptr;
-  cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(state.get(), "runs")) {
-    if (num(run, "partInventoryId") != unit || num(run, "procedureId") != 12) {
-      continue;
-    }
-    std::vector<std::pair<double, std::string>> steps;
-    const cJSON* s = nullptr;
-    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(state.get(), "run_steps")) {
-      if (num(s, "runId") == num(run, "id")) {
-        steps.emplace_back(num(s, "position"), str(s, "status"));
-      }
-    }
-    std::sort(steps.begin(), steps.end());
-    out += out.empty() ? "" : ";";
-    for (std::size_t i = 0; i < steps.size(); ++i) {
-      out += (i == 0 ? "" : ",") + steps[i].second;
-    }
+  for (const cJSON* run : ion_test::runs_of(state, unit != nullptr ? ion_test::num(unit, "id") : -2, 12)) {
+    out += (out.empty() ? "" : ";") + ion_test::step_statuses(state, run);
   }
   return out;
 }
@@ -148,13 +118,7 @@ class Daemon {
     ion_test::remove_tree(dir_);
   }
 
-  bool provision() {
-    auto r =
-        ion_test::run_process({ION_AGENT_EXE, "provision", "--state-dir", dir_, "--api-url", sim_.api_url(),
-                               "--token-url", sim_.token_url(), "--ca-file", sim_.ca()},
-                              std::string(ion_test::kSimClientId) + "\n" + ion_test::kSimClientSecret + "\n");
-    return r.exit_code == 0;
-  }
+  bool provision() { return ion_test::provision_agent(sim_, ION_AGENT_EXE, dir_); }
   bool start() {
     proc_ = std::make_unique<ion_test::Subprocess>(
         std::vector<std::string>{ION_AGENT_EXE, "run", "--config", profile_, "--state-dir", dir_});

@@ -24,6 +24,7 @@
 #include "hal/clock.hpp"
 #include "ion_sim.hpp"
 #include "prom_text_check.hpp"
+#include "sim_state.hpp"
 #include "subprocess.hpp"
 
 namespace {
@@ -53,13 +54,7 @@ class Station {
     ion_test::run_process({"rm", "-rf", dir_});
   }
 
-  bool provision() {
-    auto r =
-        ion_test::run_process({ION_AGENT_EXE, "provision", "--state-dir", dir_, "--api-url", sim_.api_url(),
-                               "--token-url", sim_.token_url(), "--ca-file", sim_.ca()},
-                              std::string(ion_test::kSimClientId) + "\n" + ion_test::kSimClientSecret + "\n");
-    return r.exit_code == 0;
-  }
+  bool provision() { return ion_test::provision_agent(sim_, ION_AGENT_EXE, dir_); }
 
   bool start(std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {ION_AGENT_EXE, "run",   "--config", profile_,    "--state-dir",
@@ -124,59 +119,14 @@ class Station {
   std::unique_ptr<ion_test::Subprocess> daemon_;
 };
 
-// ---- reading the simulator's state ----
+// ---- reading the simulator's state (see sim_state.hpp for the shared part) ----
 
-const cJSON* table(const agent::Json& state, const char* name) {
-  return cJSON_GetObjectItemCaseSensitive(state.get(), name);
-}
-
-double num(const cJSON* o, const char* key) {
-  const cJSON* v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
-std::string str(const cJSON* o, const char* key) {
-  const cJSON* v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-const cJSON* unit_by_serial(const agent::Json& state, const std::string& serial) {
-  const cJSON* u = nullptr;
-  cJSON_ArrayForEach(u, table(state, "part_inventories")) {
-    if (str(u, "serialNumber") == serial) {
-      return u;
-    }
-  }
-  return nullptr;
-}
-
-std::vector<const cJSON*> runs_of(const agent::Json& state, double unit_id, double procedure) {
-  std::vector<const cJSON*> out;
-  const cJSON* r = nullptr;
-  cJSON_ArrayForEach(r, table(state, "runs")) {
-    if (num(r, "partInventoryId") == unit_id && num(r, "procedureId") == procedure) {
-      out.push_back(r);
-    }
-  }
-  return out;
-}
-
-// Step statuses of a run by position: "COMPLETE,TODO".
-std::string step_statuses(const agent::Json& state, const cJSON* run) {
-  std::vector<std::pair<double, std::string>> steps;
-  const cJSON* s = nullptr;
-  cJSON_ArrayForEach(s, table(state, "run_steps")) {
-    if (num(s, "runId") == num(run, "id")) {
-      steps.emplace_back(num(s, "position"), str(s, "status"));
-    }
-  }
-  std::sort(steps.begin(), steps.end());
-  std::string out;
-  for (const auto& p : steps) {
-    out += (out.empty() ? "" : ",") + p.second;
-  }
-  return out;
-}
+using ion_test::num;
+using ion_test::runs_of;
+using ion_test::step_statuses;
+using ion_test::str;
+using ion_test::table;
+using ion_test::unit_by_serial;
 
 int issues_for(const agent::Json& state, double unit_id) {
   int n = 0;

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "subprocess.hpp"
+
 namespace ion_test {
 namespace {
 
@@ -245,6 +247,13 @@ agent::Json IonSim::request(const std::string& method, const std::string& path, 
     return agent::Json();
   }
   return j;
+}
+
+bool provision_agent(const IonSim& sim, const std::string& agent_exe, const std::string& state_dir) {
+  auto r = run_process({agent_exe, "provision", "--state-dir", state_dir, "--api-url", sim.api_url(),
+                        "--token-url", sim.token_url(), "--ca-file", sim.ca()},
+                       std::string(kSimClientId) + "\n" + kSimClientSecret + "\n");
+  return r.exit_code == 0;
 }
 
 }  // namespace ion_test

@@ -89,6 +89,10 @@ class IonSim {
   std::string last_admin_error_;
 };
 
+// `agent_exe provision` of a state directory against this simulator with its demo API key
+// (given on stdin, as an installer would). True when provisioning exited 0.
+bool provision_agent(const IonSim& sim, const std::string& agent_exe, const std::string& state_dir);
+
 // Reads a whole file into a string ("" if it cannot be read).
 std::string read_text_file(const std::string& path);
 
