@@ -22,7 +22,13 @@ namespace {
 #error "ION_SOURCE_DIR must be defined (target ion_test_support)"
 #endif
 
-constexpr const char* kPython = "/usr/bin/python3";
+// Debian's interpreter (python3-graphql-core lives there, never in a pyenv build). The VM
+// runner points ION_SIM_PYTHON at the guest architecture's interpreter when the guest runs a
+// foreign build (tests/vm/prepare-guest-python.sh).
+std::string python_path() {
+  const char* p = std::getenv("ION_SIM_PYTHON");
+  return p != nullptr && *p != '\0' ? p : "/usr/bin/python3";
+}
 
 std::string json_string(const cJSON* obj, const char* key) {
   const cJSON* v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -80,7 +86,8 @@ IonSim::IonSim(std::vector<std::string> extra_args, std::chrono::milliseconds re
   }
   ready_file_ = dir_ + "/ready.json";
   log_file_ = dir_ + "/sim.log";
-  std::vector<std::string> args = {kPython,        std::string(ION_SOURCE_DIR) + "/tests/ion-sim/ion-sim",
+  const std::string python = python_path();
+  std::vector<std::string> args = {python,         std::string(ION_SOURCE_DIR) + "/tests/ion-sim/ion-sim",
                                    "--port",       "0",
                                    "--ready-file", ready_file_};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
@@ -110,7 +117,7 @@ IonSim::IonSim(std::vector<std::string> extra_args, std::chrono::milliseconds re
     if (devnull >= 0) {
       ::dup2(devnull, STDIN_FILENO);
     }
-    ::execv(kPython, argv.data());
+    ::execv(python.c_str(), argv.data());
     ::_exit(127);
   }
   if (!wait_ready(ready_timeout)) {

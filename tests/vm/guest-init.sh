@@ -3,7 +3,8 @@
 # /init of the test VM's initramfs (busybox). Loads the modules listed in
 # /lib/ion-modules/order, mounts proc, sysfs, devtmpfs and configfs, mounts the build
 # machine's root (9p, read-only) at /host with /dev, /proc, /sys bound in and tmpfs on /tmp,
-# /run and /var/tmp, then runs the smoke script and the hw test executable in `chroot /host`.
+# /run and /var/tmp, brings up loopback, then runs the smoke script and the hw test executable
+# in `chroot /host`.
 # Prints "ION-VM-RESULT rc=N" (0 = all passed) for the runner and powers off. Any failure
 # before the tests still prints a result, so the runner never waits for a timeout.
 /bin/busybox --install -s /bin
@@ -26,6 +27,9 @@ done </lib/ion-modules/order
 mount -t configfs configfs /sys/kernel/config || finish 91
 [ -d /sys/kernel/config/gpio-sim ] || { echo "ION-VM: gpio-sim missing in configfs"; finish 92; }
 [ -c /dev/uinput ] || { echo "ION-VM: /dev/uinput missing"; finish 93; }
+# Loopback only (the VM has no network device): the end-to-end test runs the ION simulator
+# and the daemon on 127.0.0.1.
+ip link set lo up || ifconfig lo 127.0.0.1 up || { echo "ION-VM: cannot bring up lo"; finish 96; }
 
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host ||
   finish 94
@@ -45,8 +49,11 @@ echo "ION-VM: ready at $(cut -d' ' -f1 /proc/uptime) s"
 
 # busybox env + chroot: no program of the shared root is needed to get there, so this also
 # works when only the test executable (not /bin/sh) matches the guest's architecture.
+# GUEST_TOOLS (foreign guests only): the guest architecture's python3 and openssl for the ION
+# simulator, first on PATH.
 in_host() {
-  env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/var/tmp TMPDIR=/var/tmp \
+  env -i PATH=${GUEST_TOOLS:+$GUEST_TOOLS/bin:}/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    ${GUEST_TOOLS:+ION_SIM_PYTHON=$GUEST_TOOLS/bin/python3} HOME=/var/tmp TMPDIR=/var/tmp \
     LANG=C.UTF-8 ION_IN_VM=1 chroot /host "$@"
 }
 

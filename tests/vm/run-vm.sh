@@ -110,6 +110,16 @@ if [ ! -f "$kdir/.ready" ] || [ ! -x "$kdir/busybox" ]; then
   log "prepared kernel and modules in $((SECONDS - t0)) s"
 fi
 
+# A foreign guest cannot run the build machine's python3/openssl, which the ION simulator of
+# the end-to-end test needs: give it its own architecture's (tests/vm/prepare-guest-python.sh).
+guest_tools=""
+if [ "$smoke_in" = initrd ] && [ -n "$hw_tests" ]; then
+  rc=0
+  guest_tools=$("$here/prepare-guest-python.sh" "$arch" "$cache") || rc=$?
+  [ $rc -eq 77 ] && skip "the guest's python3 needs root once to install"
+  [ $rc -eq 0 ] || die "cannot prepare python3 for the $arch guest"
+fi
+
 # --- initramfs (per run: it carries the command) ---------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/ion-vm.XXXXXX")
 qpid=""
@@ -132,6 +142,7 @@ chmod 755 "$root/init"
 {
   echo "SMOKE=$(printf '%q' "$here/smoke.sh")"
   echo "SMOKE_IN=$smoke_in"
+  echo "GUEST_TOOLS=$(printf '%q' "$guest_tools")"
   echo "HW_TESTS=$(printf '%q' "${hw_tests:+$(realpath "$hw_tests")}")"
   # Word-split in the guest: arguments without spaces only.
   echo "HW_ARGS=$(printf '%q' "${hw_args[*]}")"
