@@ -28,7 +28,8 @@ constexpr const char* kUsage =
     "Lists the intents waiting in the outbox (default: pending, in flight and dead), shows one,\n"
     "sends a dead letter again (with the intents that died because of it) once its cause is\n"
     "fixed, or drops a dead letter for good (asks first on a terminal unless --yes).\n"
-    "ID is the intent's number (SEQ) or the first characters of its UUID.\n"
+    "ID is the intent's number (SEQ) or 4+ characters from the start or end of its UUID\n"
+    "(the start is the acceptance time, shared by one event's intents; the end is random).\n"
     "  --state-dir DIR  where outbox.db lives (default /var/lib/ion-agent)\n";
 
 struct Args {

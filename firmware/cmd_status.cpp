@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // ion-agent status: one screen of health. The queue comes from the outbox database (so it
 // works with the daemon stopped); live state (link, token, devices) from the daemon's
-// <state-dir>/status.json, whose contract is in agent/status_file.hpp.
-#include <signal.h>
-
-#include <cerrno>
+// <state-dir>/status.json, whose contract is in agent/status_file.hpp. The daemon rewrites that
+// file only when something changes (an idle daemon never wakes), so its age says nothing about
+// liveness: the daemon runs when the pid in the file is alive and is the same process (start
+// time and boot id match; /proc, no privileges needed). Whether a live daemon is hung is
+// systemd's watchdog's to decide (WatchdogSec= in the unit), not this command's.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -15,6 +18,7 @@
 #include "hal/clock.hpp"
 #include "ion_cli.hpp"
 #include "outbox_cli.hpp"
+#include "process_identity.hpp"
 
 namespace firmware {
 namespace {
@@ -38,7 +42,32 @@ std::string text(const cJSON* o, const char* k) {
   return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-// The daemon's status file, annotated with whether the daemon is alive and fresh.
+// The file was written `age_ms` ago and not since: figures relative to its write time are
+// brought up to now (a retry 30 s away then is 10 s away 20 s later).
+void age_relative_figures(cJSON* d, std::int64_t age_ms) {
+  for (const char* section : {"dispatcher", "link"}) {
+    cJSON* o = cJSON_GetObjectItemCaseSensitive(d, section);
+    cJSON* retry = cJSON_GetObjectItemCaseSensitive(o, "retry_in_ms");
+    if (cJSON_IsNumber(retry)) {
+      cJSON_SetNumberHelper(retry, std::max(0.0, retry->valuedouble - static_cast<double>(age_ms)));
+    }
+  }
+  cJSON* token = cJSON_GetObjectItemCaseSensitive(d, "token");
+  const cJSON* until = cJSON_GetObjectItemCaseSensitive(token, "valid_until_ms");
+  cJSON* expires = cJSON_GetObjectItemCaseSensitive(token, "expires_in_s");
+  if (cJSON_IsNumber(until) && cJSON_IsNumber(expires)) {
+    const double left = (until->valuedouble - static_cast<double>(wall_now_ms())) / 1000.0;
+    if (left > 0) {
+      cJSON_SetNumberHelper(expires, static_cast<double>(static_cast<std::int64_t>(left)));
+    } else {
+      // An idle daemon lets its token lapse and fetches a new one with the next request.
+      cJSON_ReplaceItemInObjectCaseSensitive(token, "state", cJSON_CreateString("expired"));
+      cJSON_DeleteItemFromObjectCaseSensitive(token, "expires_in_s");
+    }
+  }
+}
+
+// The daemon's status file, annotated with whether the daemon that wrote it still runs.
 agent::Json daemon_json(const std::string& state_dir, std::string& summary) {
   auto file = agent::read_status_file(state_dir);
   agent::Json d(cJSON_CreateObject());
@@ -49,16 +78,30 @@ agent::Json daemon_json(const std::string& state_dir, std::string& summary) {
   }
   d = std::move(*file);
   const auto pid = static_cast<pid_t>(num(d.get(), "pid"));
-  const bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-  const std::int64_t age = wall_now_ms() - static_cast<std::int64_t>(num(d.get(), "updated_ms"));
-  const bool fresh = age <= 3 * std::chrono::milliseconds(agent::kStatusRefresh).count();
-  cJSON_AddBoolToObject(d.get(), "running", alive && fresh);
+  const auto start = static_cast<std::uint64_t>(num(d.get(), "pid_start"));
+  const Liveness live = process_liveness(pid, start, text(d.get(), "boot_id"));
+  const std::string state = text(d.get(), "state");
+  const bool running = live == Liveness::alive && state != "stopped";
+  const std::int64_t now = wall_now_ms();
+  const std::int64_t age = now - static_cast<std::int64_t>(num(d.get(), "updated_ms"));
+  cJSON_AddBoolToObject(d.get(), "running", running);
+  cJSON_AddStringToObject(d.get(), "process", to_string(live));
   cJSON_AddNumberToObject(d.get(), "status_age_ms", static_cast<double>(age));
-  if (alive && fresh) {
-    summary = "running (pid " + std::to_string(pid) + ", status " + human_age(age) + " old)";
+  age_relative_figures(d.get(), age);
+  const std::string changed = "last change " + human_age(age) + " ago";
+  if (running) {
+    const std::int64_t up = now - static_cast<std::int64_t>(num(d.get(), "started_ms"));
+    summary = "running (pid " + std::to_string(pid) + ", up " + human_age(up) + ", " + changed +
+              (state == "draining" ? ", draining" : "") + ")";
+  } else if (live == Liveness::stopped) {
+    summary = "not running (pid " + std::to_string(pid) + " is stopped by a signal; " + changed + ")";
   } else {
+    const char* why = live == Liveness::alive    ? " stopped"
+                      : live == Liveness::reused ? " reused by another process"
+                      : live == Liveness::zombie ? " exited"
+                                                 : " gone";
     summary = std::string("not running (status file from ") + human_age(age) + " ago, pid " +
-              std::to_string(pid) + (alive ? " alive but silent)" : " gone)");
+              std::to_string(pid) + why + ")";
   }
   return d;
 }
@@ -123,6 +166,9 @@ void print_live(const cJSON* d) {
   if (cJSON_IsObject(token)) {
     std::string line;
     for (const cJSON* m = token->child; m != nullptr; m = m->next) {
+      if (std::string(m->string) == "valid_until_ms") {
+        continue;  // for recomputing expires_in_s, not for reading
+      }
       agent::JsonText v(cJSON_IsString(m) ? nullptr : cJSON_PrintUnformatted(m));
       line += std::string(line.empty() ? "" : ", ") + m->string + "=" +
               (cJSON_IsString(m) ? m->valuestring

@@ -6,9 +6,11 @@
 // curl_multi_poll() on the GraphQL client's multi handle with our fds as extra fds, so HTTP
 // transfers, devices and signals wake the same wait (chosen over epoll + the multi-socket API:
 // fewer moving parts for a handful of fds, and curl keeps its own timeouts). Without transfers
-// or deadlines the wait has no timeout: an idle agent sleeps in the kernel. The only periodic
-// wakeups are real deadlines (watchdog pings, the metrics interval, a sync check while times
-// need correcting).
+// or deadlines the wait has no timeout at all (poll(2) with -1): an idle agent sleeps in the
+// kernel and makes zero wakeups. Timers return a deadline only when one is real (a retry, an
+// output pattern's end, a scan's gap timeout, the drain limit, a token renewal for queued
+// requests); the one deliberate periodic wakeup is the systemd watchdog ping, and only when
+// the unit sets WatchdogSec=.
 //
 // Only the loop thread touches Outbox, Workflow, Dispatcher and devices. Handlers run inside
 // run_once(); a handler may add or remove nothing while the loop iterates (build first, run

@@ -83,7 +83,6 @@ struct Station::Impl {
   bool quit = false;
   MonoTime drain_until{};
   MonoTime next_watchdog{};
-  MonoTime next_sync_check{};
 
   hal::Status open_outbox();
   hal::Status open_client();
@@ -112,8 +111,8 @@ hal::Status Station::Impl::open_outbox() {
   if (w.ok() && w->watching()) {
     outbox_watch = std::move(w).value();
   } else {
-    hal::log::warning("outbox", w.ok() ? "file watch: nothing to watch; polling once a minute"
-                                       : w.error().what + "; polling once a minute");
+    hal::log::warning("outbox", w.ok() ? "file watch: nothing to watch; looking once a minute"
+                                       : w.error().what + "; looking once a minute");
   }
   return hal::ok();
 }
@@ -147,7 +146,7 @@ hal::Status Station::Impl::open_client() {
   o.client_id = creds->client_id;
   o.client_secret = std::move(creds->client_secret);
   // The client must not wake an idle loop: it gets a timeout only for real transfers.
-  o.max_idle_wait = 1h;
+  o.max_idle_wait = agent::HttpMulti::kForever;
   o.token_policy.max_backoff = std::chrono::milliseconds(ion.retry_cap_ms);
   o.token_policy.min_backoff = std::min(o.token_policy.min_backoff, o.token_policy.max_backoff);
   o.token_policy.rejected_backoff = std::chrono::milliseconds(ion.rejected_retry_ms);
@@ -158,9 +157,9 @@ hal::Status Station::Impl::open_client() {
   client = std::move(c).value();
   agent::DispatcherOptions d;
   // `ion-agent queue retry` from another process writes the outbox WAL; the FileWatch on it
-  // (open_outbox) wakes the loop and poll() sees the change. Without inotify an idle station
-  // looks once a minute instead; with it, a daily look is only a safety net.
-  d.rescan_interval = outbox_watch ? std::chrono::milliseconds(24h) : std::chrono::milliseconds(60s);
+  // (open_outbox) wakes the loop and poll() sees the change, so no look by time is needed
+  // (an idle station must not wake). Without inotify it looks once a minute instead.
+  d.rescan_interval = outbox_watch ? std::chrono::milliseconds(0) : std::chrono::milliseconds(60s);
   d.backoff_base = std::chrono::milliseconds(ion.retry_base_ms);
   d.backoff_cap = std::chrono::milliseconds(ion.retry_cap_ms);
   dispatcher = std::make_unique<agent::Dispatcher>(*outbox, *client, clock, d);
@@ -171,7 +170,7 @@ hal::Status Station::Impl::build_loop() {
   agent::CurlGraphqlClient* c = client.get();
   auto l = EventLoop::create(
       clock, [c](std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max) {
-        return c->wait(fds, max.value_or(std::chrono::milliseconds(1h)));
+        return c->wait(fds, max.value_or(agent::HttpMulti::kForever));
       });
   if (!l.ok()) {
     return std::move(l).error();
@@ -196,13 +195,21 @@ hal::Status Station::Impl::build_loop() {
 }
 
 void Station::Impl::wire_timers() {
-  loop->add_timer({[this] { return std::optional<MonoTime>(dispatcher->next_due()); },
-                   [this](MonoTime now) { dispatcher->poll(now); }});
+  loop->add_timer({[this]() -> std::optional<MonoTime> {
+                     MonoTime due = dispatcher->next_due();
+                     return due == MonoTime::max() ? std::nullopt : std::optional<MonoTime>(due);
+                   },
+                   [this](MonoTime now) {
+                     check_time_sync();
+                     dispatcher->poll(now);
+                   }});
   loop->add_timer({[this] { return devices->feedback().next_deadline(); },
                    [this](MonoTime now) { devices->feedback().on_deadline(now); }});
   loop->add_timer({[this] { return report->next_due(); }, [this](MonoTime now) { report->publish(now); }});
   if (auto wd = notify.watchdog_interval()) {
-    // Pinged from the loop itself: if the loop is stuck, systemd restarts the service.
+    // Pinged from the loop itself: if the loop is stuck, systemd restarts the service. This is
+    // the one deliberate periodic wakeup, and only when the unit sets WatchdogSec=; it is also
+    // what detects a hung daemon (`ion-agent status` only sees whether it is alive).
     next_watchdog = clock.mono();
     loop->add_timer({[this] { return std::optional<MonoTime>(next_watchdog); },
                      [this, wd](MonoTime now) {
@@ -210,15 +217,9 @@ void Station::Impl::wire_timers() {
                        next_watchdog = now + *wd;
                      }});
   }
-  // While the clock is unsynchronised a slewed sync is only noticed by looking; a stepped one
-  // wakes us through the timerfd at once.
-  loop->add_timer({[this]() -> std::optional<MonoTime> {
-                     return time.synced() ? std::nullopt : std::optional<MonoTime>(next_sync_check);
-                   },
-                   [this](MonoTime now) {
-                     check_time_sync();
-                     next_sync_check = now + 30s;
-                   }});
+  // No timer looks for a slewed clock sync: event times only matter when an event is stamped
+  // or sent, and both look first (handle(), after_wait(), the dispatcher timer); a stepped
+  // clock wakes us through the timerfd at once.
   loop->add_timer({[this]() -> std::optional<MonoTime> {
                      return stopping ? std::optional<MonoTime>(drain_until) : std::nullopt;
                    },
@@ -267,6 +268,7 @@ void Station::Impl::handle(std::vector<hal::StationEvent>& events) {
 void Station::Impl::after_wait(MonoTime now) {
   client->perform();
   if (!quit) {
+    check_time_sync();  // correct unsynced event times before any of them is sent
     dispatcher->poll(now);
   }
   report->touch();

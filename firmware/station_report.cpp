@@ -8,6 +8,7 @@
 #include "agent/status_file.hpp"
 #include "atomic_write.hpp"
 #include "hal/log.hpp"
+#include "process_identity.hpp"
 
 namespace firmware {
 namespace {
@@ -30,13 +31,15 @@ StationReport::StationReport(std::string state_dir, const hal::Clock& clock, age
       client_(client),
       time_(time),
       notify_(notify),
-      started_ms_(to_ms(clock.wall())) {}
+      started_ms_(to_ms(clock.wall())),
+      pid_start_(process_start_ticks(::getpid()).value_or(0)) {}
 
 void StationReport::set_profile(std::shared_ptr<const agent::Profile> profile,
                                 const StationDevices* devices) {
   profile_ = std::move(profile);
   devices_ = devices;
   next_metrics_ = clock_.mono();
+  metrics_dirty_ = true;
   dirty_ = true;
 }
 
@@ -72,7 +75,7 @@ std::string StationReport::fingerprint() const {
   std::string f = std::to_string(d.delivered) + "/" + std::to_string(d.rejected) + "/" +
                   std::to_string(d.retried) + "/" + std::to_string(d.in_flight) + "/" +
                   (d.link_ok ? "up" : "down") + "/" + d.last_error + "/" + agent::to_string(t.state) + "/" +
-                  std::to_string(outbox_.generation()) + "/" + state_;
+                  std::to_string(outbox_.generation()) + "/" + state_ + (time_.synced() ? "/synced" : "");
   if (devices_ != nullptr) {
     for (const auto& s : devices_->status()) {
       f += s.connected ? "+" : "-";
@@ -88,12 +91,16 @@ void StationReport::touch() {
 }
 
 std::optional<StationReport::MonoTime> StationReport::next_due() const {
+  // Only real deadlines: a change waiting out the one-second rate limit, and a textfile that
+  // is behind (changes, or a pending backlog whose age moves). No refresh while nothing moves.
+  // The fingerprint is compared here too, not only in touch(): a change made while timers fire
+  // (a scanner reopened on its deadline) happens after the last touch() and before the loop
+  // computes how long to sleep, and would otherwise wait for an unrelated wakeup.
   std::optional<MonoTime> due;
-  // Changes are published within a second; otherwise the file is refreshed every
-  // kStatusRefresh so `ion-agent status` can tell a live daemon from a stale file (a real
-  // deadline, like the watchdog ping).
-  due = dirty_ ? last_publish_ + 1s : last_publish_ + agent::kStatusRefresh;
-  if (profile_ && !profile_->metrics.textfile.empty() && (!due || next_metrics_ < *due)) {
+  if (dirty_ || fingerprint() != published_) {
+    due = last_publish_ + 1s;
+  }
+  if (metrics_on() && metrics_dirty_ && (!due || next_metrics_ < *due)) {
     due = next_metrics_;
   }
   return due;
@@ -104,6 +111,7 @@ agent::Json StationReport::status_json() const {
   cJSON* r = o.get();
   cJSON_AddNumberToObject(r, "version", 1);
   cJSON_AddNumberToObject(r, "pid", static_cast<double>(::getpid()));
+  cJSON_AddNumberToObject(r, "pid_start", static_cast<double>(pid_start_));
   cJSON_AddStringToObject(r, "station", profile_ ? profile_->station.c_str() : "");
   cJSON_AddStringToObject(r, "profile", profile_ ? profile_->file.c_str() : "");
   cJSON_AddStringToObject(r, "state", state_.c_str());
@@ -133,6 +141,8 @@ agent::Json StationReport::status_json() const {
         tok, "expires_in_s",
         static_cast<double>(
             std::chrono::duration_cast<std::chrono::seconds>(t.valid_until - clock_.wall()).count()));
+    // The file is not rewritten as time passes: readers recompute expires_in_s from this.
+    cJSON_AddNumberToObject(tok, "valid_until_ms", static_cast<double>(to_ms(t.valid_until)));
   }
   cJSON_AddStringToObject(
       tok, "last_error",
@@ -164,7 +174,7 @@ agent::Json StationReport::status_json() const {
   return o;
 }
 
-void StationReport::write_metrics() {
+bool StationReport::write_metrics() {
   agent::MetricsSnapshot m;
   m.station = profile_->station;
   auto st = outbox_.stats();
@@ -201,28 +211,34 @@ void StationReport::write_metrics() {
     hal::log::warning("metrics", w.error().what);
   }
   last_write_error_ = w.ok() ? "" : w.error().what;
+  return st.ok() && st->pending + st->in_flight > 0;
 }
 
 void StationReport::publish(MonoTime now) {
-  bool final = state_ == "stopped";
-  if (profile_ && !profile_->metrics.textfile.empty() && (now >= next_metrics_ || final)) {
-    write_metrics();
+  touch();
+  const bool final = state_ == "stopped";
+  // A change in state (draining, stopped) is published at once, others at most once a second.
+  if (dirty_ && (now >= last_publish_ + 1s || state_ != "running")) {
+    write_status(now);
+    metrics_dirty_ = true;
+  }
+  if (metrics_on() && metrics_dirty_ && (now >= next_metrics_ || final)) {
+    metrics_dirty_ = write_metrics();
     next_metrics_ = now + std::chrono::seconds(profile_->metrics.interval_s);
   }
-  bool refresh = now >= last_publish_ + agent::kStatusRefresh;
-  if (!dirty_ && !refresh) {
-    return;
-  }
-  if (!refresh && now < last_publish_ + 1s && state_ == "running") {
-    return;
-  }
+}
+
+void StationReport::write_status(MonoTime now) {
   dirty_ = false;
   last_publish_ = now;
   published_ = fingerprint();
   agent::Json status = status_json();
   hal::Status w = agent::write_status_file(state_dir_, status.get());
   if (!w.ok()) {
-    hal::log::warning("status", w.error().what);
+    // No periodic refresh would repair the file later: try again in a minute.
+    hal::log::warning("status", w.error().what + "; trying again in a minute");
+    dirty_ = true;
+    last_publish_ = now + 59s;
   }
   auto st = outbox_.stats();
   if (st.ok()) {

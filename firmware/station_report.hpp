@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // StationReport: what the running daemon tells the world about itself.
-//  - <state-dir>/status.json, rewritten atomically at most once a second while something
-//    changes (read by `ion-agent status`; format below);
-//  - systemd's STATUS= line ("pending 3, delivered 12, link up");
-//  - the node_exporter textfile (profile metrics.textfile) every metrics.interval_s.
-// An idle station wakes here only for the metrics interval the profile asked for and the
-// status refresh (agent::kStatusRefresh) that tells `ion-agent status` the daemon is alive.
+//  - <state-dir>/status.json, rewritten atomically when something changes, at most once a
+//    second (read by `ion-agent status`; format below);
+//  - systemd's STATUS= line ("pending 3, delivered 12, link up"), sent with each rewrite;
+//  - the node_exporter textfile (profile metrics.textfile) after changes, at most every
+//    metrics.interval_s, and every metrics.interval_s while intents are pending (their age
+//    moves).
+// Nothing here is a heartbeat: an idle station (nothing pending) has no deadline in this class
+// at all. `ion-agent status` tells a live daemon from a stale file by the pid and its start
+// time (pid_start), not by the file's age; a hung one is systemd's watchdog's to catch.
 //
 // status.json follows agent/status_file.hpp (version 1: pid, started_ms, updated_ms,
-// dispatcher, token, devices[{name, state, detail}]) and adds (times are Unix ms):
+// pid_start, boot_id, dispatcher, token, devices[{name, state, detail}]) and adds (times are
+// Unix ms):
 //   {"station", "profile", "state": "running"|"draining"|"stopped",
 //    "updated_ms", "clock_synced", "boot_id",
 //    "devices": [{..., "kind", "path", "connected", "last_error"}],
@@ -49,7 +53,10 @@ class StationReport {
 
   void set_profile(std::shared_ptr<const agent::Profile> profile, const StationDevices* devices);
   void set_context(const agent::Workflow::Context* context) { context_ = context; }
-  void set_state(std::string state) { state_ = std::move(state); }
+  void set_state(std::string state) {
+    state_ = std::move(state);
+    dirty_ = true;
+  }
   // Counts an event and its outcome; the accept latency is event -> now (after the commit).
   void record(const hal::StationEvent& ev, const agent::Reaction& r, MonoTime now);
   // Something may have changed (after every wake); cheap when nothing did.
@@ -62,8 +69,10 @@ class StationReport {
 
  private:
   std::string fingerprint() const;
+  void write_status(MonoTime now);
   agent::Json status_json() const;
-  void write_metrics();
+  bool metrics_on() const { return profile_ && !profile_->metrics.textfile.empty(); }
+  bool write_metrics();  // true while intents are pending (the file's ages keep moving)
 
   std::string state_dir_;
   const hal::Clock& clock_;
@@ -87,6 +96,8 @@ class StationReport {
   bool dirty_ = true;
   MonoTime last_publish_{};
   MonoTime next_metrics_{};
+  bool metrics_dirty_ = true;  // the textfile is behind: rewrite at next_metrics_
+  std::uint64_t pid_start_ = 0;
   std::string last_write_error_;
 };
 

@@ -295,7 +295,9 @@ void CurlGraphqlClient::complete(Pending& p, GraphqlResponse r) {
 
 void CurlGraphqlClient::perform() {
   multi_.perform();
-  tokens_.tick();
+  if (busy()) {
+    tokens_.tick();  // renew ahead of expiry only for requests that need it
+  }
   dispatch_waiting();
   // Deliver what finished; callbacks may submit more (delivered on a later round if pending).
   std::size_t n = ready_.size();
@@ -312,7 +314,10 @@ std::chrono::milliseconds CurlGraphqlClient::timeout() const {
   if (!ready_.empty()) {
     return std::chrono::milliseconds(0);
   }
-  return std::min(multi_.timeout(max_idle_wait_), tokens_.next_due(max_idle_wait_));
+  // Renewing a token ahead of expiry is a deadline only while requests want it: an idle
+  // client lets the token lapse and fetches a fresh one with the next request.
+  auto token = busy() ? tokens_.next_due(max_idle_wait_) : max_idle_wait_;
+  return std::min(multi_.timeout(max_idle_wait_), token);
 }
 
 hal::Status CurlGraphqlClient::wait(std::vector<curl_waitfd>& extra_fds, std::chrono::milliseconds max_wait) {

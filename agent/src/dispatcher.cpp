@@ -194,8 +194,8 @@ hal::Result<std::vector<IntentRecord>> Dispatcher::choose(MonoTime now, const Ef
   if (outbox_.changed_externally() || outbox_.generation() != seen_generation_) {
     dirty_ = true;
   }
-  const bool due =
-      dirty_ || (waiting_ && now >= next_ready_) || !scanned_ || now - last_scan_ >= opt_.rescan_interval;
+  const bool rescan = opt_.rescan_interval.count() > 0 && now - last_scan_ >= opt_.rescan_interval;
+  const bool due = dirty_ || (waiting_ && now >= next_ready_) || !scanned_ || rescan;
   if (!due) {
     return std::vector<IntentRecord>{};
   }
@@ -280,7 +280,9 @@ Dispatcher::MonoTime Dispatcher::next_due() const {
   if (!finished_.empty()) {
     return now;
   }
-  MonoTime due = last_prune_ + opt_.prune_interval;
+  // Pruning rides on passes that happen anyway (done rows only pile up while delivering), so
+  // it is never a deadline of its own: an idle dispatcher has none at all.
+  MonoTime due = MonoTime::max();
   if (paused_until_ > now) {
     return std::min(due, paused_until_);
   }
@@ -292,7 +294,9 @@ Dispatcher::MonoTime Dispatcher::next_due() const {
     if (waiting_) {
       due = std::min(due, next_ready_);
     }
-    due = std::min(due, last_scan_ + opt_.rescan_interval);
+    if (opt_.rescan_interval.count() > 0) {
+      due = std::min(due, last_scan_ + opt_.rescan_interval);
+    }
   }
   return due;
 }

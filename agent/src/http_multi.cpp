@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/http_multi.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 
 namespace agent {
 
@@ -68,12 +72,38 @@ std::chrono::milliseconds HttpMulti::timeout(std::chrono::milliseconds cap) cons
 }
 
 hal::Status HttpMulti::wait(std::vector<curl_waitfd>& extra_fds, std::chrono::milliseconds max_wait) {
+  if (max_wait == kForever && transfers_.empty()) {
+    return wait_forever(extra_fds);
+  }
   int numfds = 0;
-  auto ms = static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, max_wait.count()));
+  auto ms = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(max_wait.count(), 0, INT_MAX));
   CURLMcode rc = curl_multi_poll(multi_.get(), extra_fds.empty() ? nullptr : extra_fds.data(),
                                  static_cast<unsigned>(extra_fds.size()), ms, &numfds);
   if (rc != CURLM_OK) {
     return hal::Error(hal::Errc::io, std::string("http: poll: ") + curl_multi_strerror(rc));
+  }
+  return {};
+}
+
+hal::Status HttpMulti::wait_forever(std::vector<curl_waitfd>& extra_fds) {
+  std::vector<pollfd> p;
+  p.reserve(extra_fds.size());
+  for (const auto& f : extra_fds) {
+    short ev = static_cast<short>(((f.events & CURL_WAIT_POLLIN) ? POLLIN : 0) |
+                                  ((f.events & CURL_WAIT_POLLPRI) ? POLLPRI : 0) |
+                                  ((f.events & CURL_WAIT_POLLOUT) ? POLLOUT : 0));
+    p.push_back({f.fd, ev, 0});
+  }
+  int n = ::poll(p.data(), p.size(), -1);
+  if (n < 0 && errno != EINTR) {
+    return hal::errno_error(hal::Errc::io, "http: poll", errno);
+  }
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    // As curl_multi_poll reports it: hangups and errors count as readable.
+    short r = n > 0 ? p[i].revents : 0;
+    extra_fds[i].revents = static_cast<unsigned short>(
+        ((r & (POLLIN | POLLHUP | POLLERR)) ? CURL_WAIT_POLLIN : 0) |
+        ((r & POLLPRI) ? CURL_WAIT_POLLPRI : 0) | ((r & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
   }
   return {};
 }

@@ -46,6 +46,27 @@ hal::Status Outbox::set_meta(const char* key, const std::string& value) {
   return s->run("write meta");
 }
 
+// Called before rows are deleted: when the newest intent is among them (`doomed`, an SQL
+// condition on it with ?1 = `arg`), its seq becomes the floor for the next one (kNextSeq in
+// outbox.cpp), so deleting the newest intents never lets a seq be reused. Never written on
+// the accept path, and only when the newest row really goes.
+hal::Status Outbox::keep_seq_floor(const char* doomed, std::int64_t arg) {
+  std::string sql = std::string(
+                        "INSERT OR REPLACE INTO meta (key, value) SELECT 'seq_floor', seq FROM intents"
+                        " WHERE seq = (SELECT MAX(seq) FROM intents) AND"
+                        " seq > IFNULL((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq_floor'), 0)"
+                        " AND (") +
+                    doomed + ")";
+  auto s = SqlStatement::prepare(db_.get(), sql.c_str());
+  if (!s.ok()) {
+    return std::move(s).error();
+  }
+  if (sql.find("?1") != std::string::npos) {
+    s->bind(1, arg);
+  }
+  return s->run("keep seq floor");
+}
+
 hal::Status Outbox::apply(const Transition& t, std::int64_t now) {
   const char* sql = nullptr;
   switch (t.to) {
@@ -149,7 +170,8 @@ hal::Result<IntentRecord> Outbox::find(const std::string& id) {
     return hal::Error(hal::Errc::parse,
                       "outbox: find: '" + id + "' is too short (a seq number or 4+ UUID characters)");
   }
-  auto rows = query("WHERE substr(uuid, 1, length(?1)) = ?1 LIMIT 2", id, 0);
+  auto rows =
+      query("WHERE substr(uuid, 1, length(?1)) = ?1 OR substr(uuid, -length(?1)) = ?1 LIMIT 2", id, 0);
   if (!rows.ok()) {
     return std::move(rows).error().context("outbox: find");
   }
@@ -210,6 +232,7 @@ hal::Status Outbox::drop(const std::string& id) {
     return hal::Error(hal::Errc::rejected, "outbox: drop: intent #" + std::to_string(rec->seq) + " is " +
                                                to_string(rec->state) + "; only dead letters can be dropped");
   }
+  ION_TRY(keep_seq_floor("state = 3", 0), "outbox: drop");
   auto n =
       run_changes(db_.get(), "DELETE FROM intents WHERE uuid = ?1 AND state = 3", rec->uuid, 0, "delete");
   if (!n.ok()) {
@@ -289,11 +312,17 @@ hal::Result<int> Outbox::correct_unsynced_times(const std::string& boot_id, std:
 }
 
 hal::Result<int> Outbox::prune_before(std::int64_t finished_before_ms) {
+  auto tx = SqlTransaction::begin(db_.get());
+  if (!tx.ok()) {
+    return std::move(tx).error().context("outbox: prune");
+  }
+  ION_TRY(keep_seq_floor("state = 2 AND finished_ms < ?1", finished_before_ms), "outbox: prune");
   auto n = run_changes(db_.get(), "DELETE FROM intents WHERE state = 2 AND finished_ms < ?2", {},
                        finished_before_ms, "prune");
   if (!n.ok()) {
     return std::move(n).error().context("outbox");
   }
+  ION_TRY(tx->commit(), "outbox: prune");
   return n;
 }
 

@@ -84,12 +84,10 @@ Status parse_usb_id(std::string_view text, std::uint16_t& vendor, std::uint16_t&
 EvdevScanner::EvdevScanner(EvdevScannerOptions options)
     : options_(std::move(options)),
       assembler_(options_.scan),
-      backoff_(options_.reopen_min, options_.reopen_max) {
-  status_.name = options_.name;
-  status_.path =
-      !options_.device.empty() ? options_.device : "usb " + usb_id_text(options_.vendor, options_.product);
-  status_.last_error = "not opened yet";
-}
+      reopen_(kModule, options_.name,
+              !options_.device.empty() ? options_.device
+                                       : "usb " + usb_id_text(options_.vendor, options_.product),
+              Backoff(options_.reopen_min, options_.reopen_max)) {}
 
 Status EvdevScanner::validate(const EvdevScannerOptions& o) {
   if (o.device.empty() && o.vendor == 0 && o.product == 0) {
@@ -108,22 +106,11 @@ Status EvdevScanner::validate(const EvdevScannerOptions& o) {
 }
 
 Status EvdevScanner::open(Clock::MonoTime now) {
-  std::string path;
-  Status st = ok();
-  if (auto found = find_path(); found.ok()) {
-    path = std::move(found).value();
-    st = open_path(path);
-  } else {
-    st = std::move(found).error();
+  Result<std::string> found = find_path();
+  Status st = found.ok() ? open_path(found.value()) : Status(std::move(found).error());
+  if (!st.ok()) {
+    reopen_.open_failed(now, st.error());
   }
-  if (st.ok()) {
-    backoff_.reset();
-    reopen_at_.reset();
-    return st;
-  }
-  status_.connected = false;
-  status_.last_error = st.error().what;
-  reopen_at_ = now + backoff_.next();
   return st;
 }
 
@@ -197,9 +184,7 @@ Status EvdevScanner::open_path(const std::string& path) {
   assembler_.reset();
   last_read_.reset();
   resync();
-  status_.path = path;
-  status_.connected = true;
-  status_.last_error.clear();
+  reopen_.opened(path);
   log::info(kModule, "input '" + options_.name + "': opened " + path + (grabbed ? " (grabbed)" : ""));
   return ok();
 }
@@ -216,7 +201,7 @@ void EvdevScanner::resync() {
 
 std::optional<Clock::MonoTime> EvdevScanner::next_deadline() const {
   if (!fd_.valid()) {
-    return reopen_at_;
+    return reopen_.deadline();
   }
   if (assembler_.pending() && last_read_ && options_.scan.gap.count() > 0) {
     return *last_read_ + options_.scan.gap;
@@ -250,17 +235,16 @@ bool EvdevScanner::read_available(Clock::MonoTime now, std::vector<ScanRead>& re
       // The end of a recorded stream: what is still open ends as if the gap had passed.
       assembler_.flush_idle(reads);
       fd_.reset();
-      status_.connected = false;
-      status_.last_error = "evdev: " + status_.path + ": end of recorded stream";
-      reopen_at_.reset();
+      reopen_.ended("evdev: " + reopen_.status().path + ": end of recorded stream");
       return dropped;
     }
     if (n == 0) {
       assembler_.flush_idle(reads);  // FIFO writer gone: the recording ended, as for a file
     }
+    const std::string& path = reopen_.status().path;
     lost(now,
-         n == 0 ? "evdev: read " + status_.path + ": writer closed"
-                : errno_error(Errc::io, "evdev: read " + status_.path, err).what,
+         n == 0 ? "evdev: read " + path + ": writer closed"
+                : errno_error(Errc::io, "evdev: read " + path, err).what,
          reads);
     return dropped;
   }
@@ -285,10 +269,8 @@ void EvdevScanner::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& o
       now >= *last_read_ + options_.scan.gap) {
     assembler_.flush_idle(reads);
   }
-  if (!fd_.valid() && reopen_at_ && now >= *reopen_at_) {
-    if (Status st = open(now); !st.ok()) {
-      log::debug(kModule, "input '" + options_.name + "': still missing: " + st.error().what);
-    }
+  if (!fd_.valid()) {
+    reopen_.retry_if_due(now, [&] { return open(now); });
   }
   append_scan_events(reads, options_.name, now, out);
 }
@@ -299,10 +281,7 @@ void EvdevScanner::lost(Clock::MonoTime now, std::string why, std::vector<ScanRe
   fd_.reset();
   partial_.clear();
   assembler_.reset();
-  status_.connected = false;
-  status_.last_error = std::move(why);
-  reopen_at_ = now + backoff_.next();
-  log::warning(kModule, "input '" + options_.name + "': scanner missing: " + status_.last_error);
+  reopen_.lost(now, std::move(why));
 }
 
 }  // namespace hal::linux_input

@@ -64,11 +64,7 @@ Result<TtyScannerOptions::Parity> parse_parity(std::string_view name) {
 TtyScanner::TtyScanner(TtyScannerOptions options)
     : options_(std::move(options)),
       framer_(options_.framing),
-      backoff_(options_.reopen_min, options_.reopen_max) {
-  status_.name = options_.name;
-  status_.path = options_.device;
-  status_.last_error = "not opened yet";
-}
+      reopen_(kModule, options_.name, options_.device, Backoff(options_.reopen_min, options_.reopen_max)) {}
 
 Status TtyScanner::validate(const TtyScannerOptions& o) {
   std::string where = "serial: input '" + o.name + "': ";
@@ -100,14 +96,9 @@ Status TtyScanner::validate(const TtyScannerOptions& o) {
 
 Status TtyScanner::open(Clock::MonoTime now) {
   Status st = open_and_configure();
-  if (st.ok()) {
-    backoff_.reset();
-    reopen_at_.reset();
-    return st;
+  if (!st.ok()) {
+    reopen_.open_failed(now, st.error());
   }
-  status_.connected = false;
-  status_.last_error = st.error().what;
-  reopen_at_ = now + backoff_.next();
   return st;
 }
 
@@ -154,9 +145,7 @@ Status TtyScanner::open_and_configure() {
   }
   fd_ = std::move(fd);
   framer_.reset();
-  status_.path = path;
-  status_.connected = true;
-  status_.last_error.clear();
+  reopen_.opened(path);
   log::info(kModule,
             "input '" + options_.name + "': opened " + path + " at " + std::to_string(options_.baud));
   return ok();
@@ -164,7 +153,7 @@ Status TtyScanner::open_and_configure() {
 
 std::optional<Clock::MonoTime> TtyScanner::next_deadline() const {
   if (!fd_.valid()) {
-    return reopen_at_;
+    return reopen_.deadline();
   }
   auto last = framer_.last_byte();
   if (framer_.pending() && last && options_.framing.gap.count() > 0) {
@@ -193,9 +182,10 @@ void TtyScanner::on_readable(Clock::MonoTime now, std::vector<StationEvent>& out
       break;
     }
     // 0 bytes on a non-blocking tty is a hangup (device gone); EIO/ENODEV likewise.
+    const std::string& path = reopen_.status().path;
     lost(now,
-         n == 0 ? "serial: read " + status_.path + ": hangup"
-                : errno_error(Errc::io, "serial: read " + status_.path, err).what,
+         n == 0 ? "serial: read " + path + ": hangup"
+                : errno_error(Errc::io, "serial: read " + path, err).what,
          reads);
     break;
   }
@@ -208,10 +198,8 @@ void TtyScanner::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& out
   if (fd_.valid() && framer_.pending() && deadline && now >= *deadline) {
     framer_.flush_idle(reads);
   }
-  if (!fd_.valid() && reopen_at_ && now >= *reopen_at_) {
-    if (Status st = open(now); !st.ok()) {
-      log::debug(kModule, "input '" + options_.name + "': still missing: " + st.error().what);
-    }
+  if (!fd_.valid()) {
+    reopen_.retry_if_due(now, [&] { return open(now); });
   }
   append_scan_events(reads, options_.name, now, out);
 }
@@ -220,10 +208,7 @@ void TtyScanner::lost(Clock::MonoTime now, std::string why, std::vector<ScanRead
   // A scan cut by the unplug is reported as rejected, never dropped and never passed as whole.
   framer_.abandon("scanner disconnected during the scan (" + why + ")", reads);
   fd_.reset();
-  status_.connected = false;
-  status_.last_error = std::move(why);
-  reopen_at_ = now + backoff_.next();
-  log::warning(kModule, "input '" + options_.name + "': scanner missing: " + status_.last_error);
+  reopen_.lost(now, std::move(why));
 }
 
 }  // namespace hal::linux_tty

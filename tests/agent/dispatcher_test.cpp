@@ -252,6 +252,21 @@ TEST(Dispatcher, AnIdleDispatcherSleepsUntilTheRescanInterval) {
   CHECK(dispatcher().next_due() == clock.mono());
 }
 
+TEST(Dispatcher, WithoutRescanIntervalAnIdleDispatcherHasNoDeadlineEvenWithDoneRowsToPrune) {
+  opt.rescan_interval = std::chrono::milliseconds(0);  // the daemon watches the files instead
+  add("SN-1", 1);
+  add("SN-2", 2);
+  drain();
+  CHECK(dispatcher().idle());
+  LONGS_EQUAL(2, box->stats()->done);
+  // Neither a rescan nor pruning of the done rows wakes it: nothing is due, ever.
+  CHECK(dispatcher().next_due() == Dispatcher::MonoTime::max());
+  clock.advance(std::chrono::hours(48));
+  CHECK(dispatcher().next_due() == Dispatcher::MonoTime::max());
+  add("SN-3", 3);  // an append through the same Outbox still wakes it at once
+  CHECK(dispatcher().next_due() == clock.mono());
+}
+
 TEST(Dispatcher, BacklogBeyondTheScanWindowStillReachesOtherSubjects) {
   opt.scan_window = 8;
   opt.max_in_flight = 2;

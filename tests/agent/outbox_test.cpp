@@ -73,7 +73,7 @@ TEST(Outbox, AppendedIntentSurvivesReopenWithItsFieldsAndOrder) {
     b = append(*box, intent("SN-000101", "run.ensure"));
   }
   CHECK(
-      std::regex_match(a, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+      std::regex_match(a, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
   CHECK(a != b);
   auto box = open();
   auto rows = box->pending(10);
@@ -182,7 +182,10 @@ TEST(Outbox, DeadIntentKillsLaterIntentsOfItsSubjectAndRetryRevivesThem) {
                r2->last_error.c_str());
   CHECK(box->find(b1)->state == IntentState::pending);
 
-  auto n = box->retry(a1.substr(0, 8));
+  // The intents share their UUID's time prefix (the clock did not move): the random end names
+  // one of them.
+  CHECK(!box->find(a1.substr(0, 8)).ok());
+  auto n = box->retry(a1.substr(a1.size() - 8));
   CHECK(n.ok());
   LONGS_EQUAL(2, *n);
   auto pending = box->pending(10);
@@ -316,6 +319,91 @@ TEST(Outbox, MigratesTheCheckedInVersion1DatabaseKeepingEveryRow) {
   std::string id = append(*box, intent("SN-000103"));
   LONGS_EQUAL(4, box->find(id)->seq);
   CHECK(box->retry("3").ok());
+}
+
+TEST(Outbox, MigratesTheCheckedInVersion2DatabaseKeepingOrderAndSeqs) {
+  copy_file(std::string(ION_TEST_DATA_DIR) + "/outbox_v2.db", path);
+  {
+    // `ion-agent status` reads a v2 file as it is (one left at v2 by a full disk, say).
+    auto ro = Outbox::open(path, {}, clock, Outbox::Mode::read_only);
+    CHECK_TEXT(ro.ok(), ro.ok() ? "" : ro.error().what.c_str());
+    LONGS_EQUAL(2, (*ro)->stats()->pending);
+  }
+  auto box = open();
+  auto all = box->list({});
+  LONGS_EQUAL(4, all->size());
+  for (int i = 0; i < 4; ++i) {
+    LONGS_EQUAL(i + 1, (*all)[i].seq);
+  }
+  CHECK((*all)[0].state == IntentState::done);
+  STRCMP_EQUAL("network: timed out", (*all)[1].last_error.c_str());
+  LONGS_EQUAL(1, (*all)[1].attempts);
+  STRCMP_EQUAL(R"({"runId":"77"})", (*all)[2].progress.c_str());
+  CHECK(!(*all)[2].at.wall_synced);
+  STRCMP_EQUAL("boot-v2", (*all)[2].at.boot_id.c_str());
+  CHECK((*all)[3].state == IntentState::dead);
+  // The queued intents come out in their old order, one head per subject.
+  auto pend = box->pending(10);
+  LONGS_EQUAL(2, pend->size());
+  STRCMP_EQUAL("run.ensure", (*pend)[0].kind.c_str());
+  STRCMP_EQUAL("step.status", (*pend)[1].kind.c_str());
+  LONGS_EQUAL(2, box->pending_heads(10)->size());
+  // #5 was dropped under v2 (AUTOINCREMENT's high-water mark said 5): 5 is not reused.
+  std::string id = append(*box, intent("SN-000205"));
+  LONGS_EQUAL(6, box->find(id)->seq);
+  CHECK(box->retry("4").ok());
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'intents'", -1, &st, nullptr);
+  CHECK(sqlite3_step(st) == SQLITE_ROW);
+  std::string sql = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  CHECK_TEXT(sql.find("AUTOINCREMENT") == std::string::npos, sql.c_str());
+}
+
+TEST(Outbox, SeqsAreNeverReusedWhenTheNewestIntentsAreDeletedOrTheQueueEmpties) {
+  agent::OutboxLimits limits;
+  limits.done_retention = std::chrono::hours(1);
+  {
+    auto box = open(limits);
+    append(*box, intent("SN-1"));
+    std::string b = append(*box, intent("SN-2"));
+    CHECK(box->commit({{b, Transition::To::dead, 0, "bad"}}).ok());
+    CHECK(box->drop(b).ok());
+    std::string c = append(*box, intent("SN-3"));
+    LONGS_EQUAL(3, box->find(c)->seq);
+    std::vector<Transition> done;
+    auto rows = box->list({});
+    CHECK(rows.ok());
+    for (const auto& r : *rows) {
+      done.push_back({r.uuid, Transition::To::done, 0, ""});
+    }
+    CHECK(box->commit(done).ok());
+    clock.advance(std::chrono::hours(2));
+    LONGS_EQUAL(2, *box->prune());
+    LONGS_EQUAL(0, box->list({})->size());
+  }
+  auto box = open(limits);  // the empty queue, reopened: order goes on from 3
+  std::string d = append(*box, intent("SN-4"));
+  std::string e = append(*box, intent("SN-4", "run.ensure"));
+  LONGS_EQUAL(4, box->find(d)->seq);
+  LONGS_EQUAL(5, box->find(e)->seq);
+}
+
+TEST(Outbox, UuidsAreVersion7AndSortInAcceptanceOrder) {
+  auto box = open();
+  std::string prev;
+  for (int i = 0; i < 20; ++i) {
+    clock.advance(std::chrono::milliseconds(1));
+    std::string id = append(*box, intent("SN-" + std::to_string(i)));
+    LONGS_EQUAL(36, id.size());
+    LONGS_EQUAL('7', id[14]);
+    CHECK(std::string("89ab").find(id[19]) != std::string::npos);
+    CHECK_TEXT(prev < id, (prev + " then " + id).c_str());
+    prev = id;
+  }
 }
 
 TEST(Outbox, RefusesADatabaseFromANewerProgram) {

@@ -3,7 +3,8 @@
 // Prints, for the disk under DIR (default $TMPDIR or /tmp):
 //   1. durable accepts per second and p50/p99 latency of Outbox::append (WAL, synchronous=FULL)
 //   2. one fsync's latency on the same disk (4 KiB write + fdatasync), for comparison
-//   3. bytes written to storage per accepted intent (/proc/self/io write_bytes) and file bytes
+//   3. bytes written to storage per accepted intent (/proc/self/io write_bytes) and file bytes,
+//      and the same per station event (3 intents in one append_all) with its latency
 //   4. drain rate of an N-intent backlog (recipe workload) against the ION simulator on
 //      loopback, for each dispatcher window (concurrent intents)
 //   5. raw lookup throughput: one at a time vs pipelined vs GraphQL-alias batches
@@ -101,6 +102,56 @@ void bench_accepts(const Args& a) {
   std::remove(db.c_str());
   std::remove((db + "-wal").c_str());
   std::remove((db + "-shm").c_str());
+}
+
+// A station event as the assembly profile makes it: one scan accepted as unit.ensure,
+// run.ensure and step.status in one append_all (one transaction, one fsync). This is the unit
+// of the "written per accepted event" target (<= 8 KiB, tests/bench/agent_bench.py).
+void bench_events(const Args& a) {
+  const std::string db = a.dir + "/bench-event.db";
+  for (const char* s : {"", "-wal", "-shm"}) {
+    std::remove((db + s).c_str());
+  }
+  hal::SystemClock clock;
+  auto box = agent::Outbox::open(db, {}, clock);
+  if (!box.ok()) {
+    std::printf("events: %s\n", box.error().what.c_str());
+    return;
+  }
+  std::vector<double> lat;
+  const long long wb0 = write_bytes();
+  const auto t0 = Clock::now();
+  for (int i = 0; i < a.accepts; ++i) {
+    const std::string sn = "SN-" + std::to_string(100000 + (i * 7919) % 900000);
+    std::vector<agent::NewIntent> ev(3);
+    const char* kinds[] = {"unit.ensure", "run.ensure", "step.status"};
+    const std::string head = R"({"serial":")" + sn + R"(","partNumber":"ASM-100")";
+    const std::string inputs[] = {head + "}", head + R"(,"procedureId":"12"})",
+                                  head + R"(,"procedureId":"12","status":"IN_PROGRESS"})"};
+    for (int k = 0; k < 3; ++k) {
+      ev[k] = outbox_test::recipe_intent("EV", 0, clock);
+      ev[k].kind = kinds[k];
+      ev[k].inputs_json = inputs[k];
+      ev[k].subject = sn;
+    }
+    const auto t = Clock::now();
+    auto ids = (*box)->append_all(ev);
+    lat.push_back(ms_since(t));
+    if (!ids.ok()) {
+      std::printf("events: %s\n", ids.error().what.c_str());
+      return;
+    }
+  }
+  const double total_ms = ms_since(t0);
+  const long long wb = write_bytes() - wb0;
+  std::printf("scan events:        %.0f /s over %d events of 3 intents; p50 %.2f ms, p99 %.2f ms\n",
+              a.accepts / (total_ms / 1000), a.accepts, pct(lat, 0.5), pct(lat, 0.99));
+  std::printf("bytes per event:    %.0f written to storage (/proc/self/io; target <= 8192)\n",
+              static_cast<double>(wb) / a.accepts);
+  box->reset();
+  for (const char* s : {"", "-wal", "-shm"}) {
+    std::remove((db + s).c_str());
+  }
 }
 
 void bench_fsync(const Args& a) {
@@ -233,6 +284,7 @@ int main(int argc, char** argv) {
   hal::log::set_level(hal::log::Level::error);
   std::printf("outbox_bench: disk of %s\n", a.dir.c_str());
   bench_accepts(a);
+  bench_events(a);
   bench_fsync(a);
   ion_test::IonSim sim;
   if (!sim.ok()) {

@@ -51,7 +51,10 @@ def test_secret_and_tokens_never_leave_memory(cl):
     sim.ctl("expire-tokens")  # the next request gets a 401 and a renewal
     agent.send(rig.unit_lines(5, 5))
     agent.wait_accepted(40)
-    time.sleep(4)  # past one token lifetime: a proactive renewal
+    agent.wait_drained(60)
+    time.sleep(4)  # past one token lifetime: the idle agent lets it lapse ...
+    agent.send(rig.unit_lines(10, 5))  # ... and fetches a fresh one for these
+    agent.wait_accepted(60)
     agent.wait_drained(60)
     wait_for(lambda: os.path.exists(agent.metrics), 10, "the metrics file")
     grants = [e for e in sim.log() if e["endpoint"] == "token" and e.get("auth") == "granted"]

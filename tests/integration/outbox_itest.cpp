@@ -204,7 +204,8 @@ TEST(OutboxIon, RejectedIntentsAreDeadLetteredWithIonsMessageAndQueueRetryRedriv
   std::string out;
   LONGS_EQUAL(0, run_cli("queue --state-dir " + dir.path() + " list --dead", out));
   CHECK_TEXT(out.find("no unit with serial 'SN-404404'") != std::string::npos, out.c_str());
-  LONGS_EQUAL(0, run_cli("queue --state-dir " + dir.path() + " retry " + unknown.substr(0, 8), out));
+  LONGS_EQUAL(
+      0, run_cli("queue --state-dir " + dir.path() + " retry " + unknown.substr(unknown.size() - 8), out));
   CHECK_TEXT(out.find("revived 2 intents") != std::string::npos, out.c_str());
   CHECK_TRUE(drain(60s));
   CHECK(box->find(unknown)->state == IntentState::done);
@@ -220,10 +221,12 @@ TEST(OutboxIon, RejectedIntentsAreDeadLetteredWithIonsMessageAndQueueRetryRedriv
   }
   CHECK_TRUE(moved);  // KIT-A then FINISHED-GOODS, in order
 
-  LONGS_EQUAL(
-      64, run_cli("queue --state-dir " + dir.path() + " drop " + bad_enum.substr(0, 8) + " </dev/null", out));
-  LONGS_EQUAL(0,
-              run_cli("queue --state-dir " + dir.path() + " drop " + bad_enum.substr(0, 8) + " --yes", out));
+  LONGS_EQUAL(64, run_cli("queue --state-dir " + dir.path() + " drop " +
+                              bad_enum.substr(bad_enum.size() - 8) + " </dev/null",
+                          out));
+  LONGS_EQUAL(0, run_cli("queue --state-dir " + dir.path() + " drop " + bad_enum.substr(bad_enum.size() - 8) +
+                             " --yes",
+                         out));
   CHECK(box->find(bad_enum).error().code == hal::Errc::not_found);
   LONGS_EQUAL(0, run_cli("status --state-dir " + dir.path(), out));
   CHECK_TEXT(out.find("1 dead") != std::string::npos, out.c_str());  // the permission one

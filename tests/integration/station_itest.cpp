@@ -2,8 +2,10 @@
 // End to end: the real `ion-agent run` binary with the simulated station (stdin) against the
 // ION simulator over HTTPS, for each example profile in firmware/profiles/, asserting what ION
 // holds afterwards. Also: SIGTERM in the middle of deliveries and a restart lose nothing and
-// double nothing; status.json shows live figures; the metrics textfile parses.
+// double nothing; status.json shows live figures; the metrics textfile parses; an idle daemon
+// makes no wakeups and `ion-agent status` judges it by its process, not the file's age.
 #include <CppUTest/TestHarness.h>
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -410,4 +413,119 @@ TEST(StationEndToEnd, InvalidProfileIsRefusedBeforeStartingAndOnReload) {
   CHECK(result.err.find("JSON syntax error") != std::string::npos);
   LONGS_EQUAL(2, static_cast<long>(st.stats().done));
   ion_test::run_process({"rm", "-rf", dir});
+}
+
+// ---- idle: no wakeups, and `status` without a heartbeat ----
+
+// Context switches per thread of `pid` (voluntary + involuntary): a thread that sleeps in the
+// kernel and is never woken does not add any.
+static std::map<std::string, long> switches_by_thread(pid_t pid) {
+  std::map<std::string, long> out;
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  std::vector<std::string> tids;
+  if (DIR* d = ::opendir(task.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] != '.') {
+        tids.emplace_back(e->d_name);
+      }
+    }
+    ::closedir(d);
+  }
+  for (const auto& tid : tids) {
+    std::ifstream in(task + "/" + tid + "/status");
+    long n = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0 ||
+          line.rfind("nonvoluntary_ctxt_switches:", 0) == 0) {
+        n += std::stol(line.substr(line.find(':') + 1));
+      }
+    }
+    out[tid] = n;
+  }
+  return out;
+}
+
+// Rewrites status.json's updated_ms as if the file were `age` old (the daemon, being idle,
+// does not rewrite it meanwhile).
+static void age_status_file(const std::string& path, std::chrono::milliseconds age) {
+  agent::Json js(cJSON_Parse(read_text(path).c_str()));
+  CHECK_TRUE(js != nullptr);
+  cJSON_ReplaceItemInObjectCaseSensitive(
+      js.get(), "updated_ms",
+      cJSON_CreateNumber(static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 (std::chrono::system_clock::now() - age).time_since_epoch())
+                                                 .count())));
+  agent::JsonText t(cJSON_Print(js.get()));
+  std::ofstream(path, std::ios::trunc) << t.get() << "\n";
+}
+
+TEST(StationEndToEnd, IdleDaemonMakesNoWakeupsAfterDelivering) {
+  Station st(*sim, profile_path("assembly-station.json"));
+  CHECK_TRUE(st.provision());
+  CHECK_TRUE_TEXT(st.start(), st.log().c_str());
+  // Work first (token, connection, deliveries, status and metrics writes), then nothing.
+  st.send("scan SN-000104\nclick pass\n");
+  CHECK_TRUE_TEXT(st.drained(), st.log().c_str());
+  st.daemon().pump(2s);  // settle: the last status/metrics rewrite (rate limited to 1/s)
+  const pid_t pid = st.daemon().pid();
+  auto before = switches_by_thread(pid);
+  // Longer than every periodic timer the daemon used to have (10 s status heartbeat), so a
+  // regression is caught every time, not by chance; any wakeup at all fails.
+  st.daemon().pump(11s);
+  auto after = switches_by_thread(pid);
+  std::string diff;
+  for (const auto& [tid, n] : after) {
+    auto b = before.find(tid);
+    long d = b == before.end() ? n : n - b->second;
+    if (d != 0 || b == before.end()) {
+      diff +=
+          "thread " + tid + (b == before.end() ? " (new)" : "") + ": " + std::to_string(d) + " switches\n";
+    }
+  }
+  CHECK_TEXT(diff.empty(), (diff + st.log()).c_str());
+  CHECK_EQUAL(before.size(), after.size());  // no resolver or helper thread came and went
+  auto result = st.stop();
+  LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
+}
+
+TEST(StationEndToEnd, StatusJudgesTheDaemonByItsProcessNotTheFileAge) {
+  Station st(*sim, profile_path("assembly-station.json"));
+  CHECK_TRUE(st.provision());
+  CHECK_TRUE_TEXT(st.start(), st.log().c_str());
+  st.daemon().pump(1500ms);
+  const pid_t pid = st.daemon().pid();
+  // An idle daemon does not rewrite its file: an hour-old file from a live daemon is normal.
+  age_status_file(st.status_path(), 1h);
+  auto live = ion_test::run_process({ION_AGENT_EXE, "status", "--state-dir", st.dir()});
+  LONGS_EQUAL(0, live.exit_code);
+  CHECK_TEXT(live.out.find("running (pid " + std::to_string(pid) + ", up ") != std::string::npos,
+             live.out.c_str());
+  CHECK_TEXT(live.out.find("last change 1h") != std::string::npos, live.out.c_str());
+  CHECK_TEXT(live.out.find("sim ") != std::string::npos, live.out.c_str());  // live part shown
+  auto js = ion_test::run_process({ION_AGENT_EXE, "status", "--state-dir", st.dir(), "--json"});
+  CHECK_TEXT(js.out.find("\"running\":\ttrue") != std::string::npos ||
+                 js.out.find("\"running\": true") != std::string::npos,
+             js.out.c_str());
+
+  // The same pid with another start time is another process (pid reuse): not running.
+  std::string text = read_text(st.status_path());
+  agent::Json doc(cJSON_Parse(text.c_str()));
+  cJSON_ReplaceItemInObjectCaseSensitive(doc.get(), "pid_start", cJSON_CreateNumber(1));
+  {
+    agent::JsonText t(cJSON_Print(doc.get()));
+    std::ofstream(st.status_path(), std::ios::trunc) << t.get() << "\n";
+  }
+  auto reused = ion_test::run_process({ION_AGENT_EXE, "status", "--state-dir", st.dir()});
+  LONGS_EQUAL(0, reused.exit_code);
+  CHECK_TEXT(reused.out.find("reused by another process") != std::string::npos, reused.out.c_str());
+  CHECK_TEXT(reused.out.find("sim ") == std::string::npos, reused.out.c_str());  // no stale live part
+  std::ofstream(st.status_path(), std::ios::trunc) << text;
+
+  // A daemon that died without a word (SIGKILL) leaves a file naming a pid that is gone.
+  auto killed = st.stop(SIGKILL);
+  CHECK(killed.exit_code != 0);
+  auto dead = ion_test::run_process({ION_AGENT_EXE, "status", "--state-dir", st.dir()});
+  LONGS_EQUAL(0, dead.exit_code);  // the outbox is still readable
+  CHECK_TEXT(dead.out.find("not running (status file from") != std::string::npos, dead.out.c_str());
+  CHECK_TEXT(dead.out.find("pid " + std::to_string(pid) + " gone") != std::string::npos, dead.out.c_str());
 }

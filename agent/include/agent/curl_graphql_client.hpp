@@ -3,7 +3,8 @@
 // Single-threaded and non-blocking: submit() only queues; the owner's loop drives transfers
 // with perform() (which also runs completion callbacks and token renewals) and sleeps in
 // wait() / curl_multi_poll on multi() for at most timeout(). CLI commands use
-// run_until_idle().
+// run_until_idle(). The token is renewed ahead of expiry only while requests are queued or
+// running: an idle client has no deadline and fetches a fresh token with its next request.
 //
 // Each request: POST <api_url>/graphql, JSON {"query","variables"[,"operationName"]} built
 // with cJSON, `Authorization: Bearer <token>`. Classification (content first, status second):
@@ -39,7 +40,8 @@ struct GraphqlClientOptions {
   Secret client_secret;
   HttpSettings http;
   TokenPolicy token_policy;
-  std::chrono::milliseconds max_idle_wait{1000};  // cap for timeout()
+  // Cap for timeout(); HttpMulti::kForever lets an idle client sleep without any deadline.
+  std::chrono::milliseconds max_idle_wait{1000};
 };
 
 class CurlGraphqlClient final : public GraphqlClient {
@@ -72,6 +74,7 @@ class CurlGraphqlClient final : public GraphqlClient {
   void finished(std::shared_ptr<Pending> p, CURL* easy, CURLcode rc);
   void complete(Pending& p, GraphqlResponse r);
   void fail_waiting_with_token_failure();
+  bool busy() const { return !waiting_.empty() || active_ > 0; }
 
   std::string graphql_url_;
   HttpSettings http_;

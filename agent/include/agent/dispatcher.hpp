@@ -6,7 +6,8 @@
 //   - call poll(now) when next_due() has passed, after the GraphqlClient delivered responses
 //     (its perform()), and after Outbox::append(); poll() commits finished intents in one
 //     transaction and starts the next ready ones;
-//   - next_due() is the latest time to call poll() again; it never asks for a busy loop.
+//   - next_due() is the latest time to call poll() again; it never asks for a busy loop, and
+//     is MonoTime::max() when nothing is due at all (idle, with rescan_interval 0).
 // Delivery rules:
 //   - Order: intents start in acceptance order. Intents with the same subject run strictly one
 //     after another, and the next starts only after the previous one's outcome is committed
@@ -19,7 +20,9 @@
 //     window opens again. Intent-level trouble (etag conflicts that outlast the re-reads, a
 //     checkpoint that could not be saved) backs off that intent's subject only.
 //   - Intents changed by another process (`ion-agent queue retry`) are picked up within
-//     `rescan_interval`.
+//     `rescan_interval` (0: never by time; the owner watches the database files instead).
+//   - Done intents past retention are pruned at most every `prune_interval`, during passes
+//     that run anyway: pruning never wakes an idle dispatcher.
 #pragma once
 
 #include <chrono>
@@ -43,8 +46,8 @@ struct DispatcherOptions {
   std::chrono::milliseconds backoff_base{500};      // first retry waits up to this
   std::chrono::milliseconds backoff_cap{300000};    // never more than 5 min between tries
   std::chrono::milliseconds backoff_floor{100};     // full jitter, but never a hot loop
-  std::chrono::milliseconds rescan_interval{5000};  // notice other processes' changes
-  std::chrono::minutes prune_interval{60};          // drop done intents past retention
+  std::chrono::milliseconds rescan_interval{5000};  // notice other processes' changes; 0 = never
+  std::chrono::minutes prune_interval{60};          // drop done intents past retention, at most
   std::size_t scan_window = 256;                    // pending rows read per scan
   OpOptions op;
 };

@@ -125,7 +125,9 @@ class Outbox {
   // Durably stores an operation's checkpoint before it mutates ION.
   hal::Status save_progress(const std::string& uuid, const std::string& progress_json);
 
-  // For the CLI. `id` is a seq number or a unique UUID prefix (at least 4 characters).
+  // For the CLI. `id` is a seq number, or at least 4 characters from the start or the end of
+  // one UUID. (UUIDs are version 7: their start is the acceptance time, shared by the
+  // intents of one event; their end is random, so a short suffix is what tells them apart.)
   hal::Result<IntentRecord> find(const std::string& id);
   hal::Result<std::vector<IntentRecord>> list(const ListFilter& filter);
   // Dead -> pending (attempts reset), with the dependants that died because of it. Returns how
@@ -150,15 +152,17 @@ class Outbox {
   std::uint64_t generation() const { return generation_; }
 
   const std::string& path() const { return path_; }
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
  private:
   Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, SqlDb db);
   hal::Status configure(Mode mode);
   hal::Status check_integrity();
   hal::Status migrate();
+  hal::Status migrate_to(int target);
   hal::Result<std::uint64_t> used_bytes();
   hal::Status make_room(std::size_t need);
+  hal::Status keep_seq_floor(const char* doomed, std::int64_t arg);
   hal::Result<int> prune_before(std::int64_t finished_before_ms);
   hal::Status apply(const Transition& t, std::int64_t now);
   hal::Status set_meta(const char* key, const std::string& value);

@@ -33,10 +33,10 @@
 #include <string>
 #include <vector>
 
-#include "hal/backoff.hpp"
 #include "hal/c_handle.hpp"
 #include "hal/device.hpp"
 #include "hal/input_records.hpp"
+#include "hal/reopen_schedule.hpp"
 #include "hal/scan_assembler.hpp"
 
 namespace hal::linux_input {
@@ -72,7 +72,7 @@ class EvdevScanner final : public Device {
   std::optional<Clock::MonoTime> next_deadline() const override;
   void on_readable(Clock::MonoTime now, std::vector<StationEvent>& out) override;
   void on_deadline(Clock::MonoTime now, std::vector<StationEvent>& out) override;
-  DeviceStatus status() const override { return status_; }
+  DeviceStatus status() const override { return reopen_.status(); }
 
  private:
   enum class Kind { device, fifo, file };
@@ -86,11 +86,9 @@ class EvdevScanner final : public Device {
   ScanAssembler assembler_;
   UniqueFd fd_;
   Kind kind_ = Kind::device;
-  std::string partial_;  // bytes of a record split across reads (FIFO)
-  Backoff backoff_;
-  std::optional<Clock::MonoTime> reopen_at_;
+  std::string partial_;    // bytes of a record split across reads (FIFO)
+  ReopenSchedule reopen_;  // status, backoff and next open attempt while missing
   std::optional<Clock::MonoTime> last_read_;
-  DeviceStatus status_;
 };
 
 }  // namespace hal::linux_input

@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "hal/backoff.hpp"
 #include "hal/c_handle.hpp"
 #include "hal/device.hpp"
+#include "hal/reopen_schedule.hpp"
 #include "hal/serial_framer.hpp"
 
 namespace hal::linux_tty {
@@ -63,7 +63,7 @@ class TtyScanner final : public Device {
   std::optional<Clock::MonoTime> next_deadline() const override;
   void on_readable(Clock::MonoTime now, std::vector<StationEvent>& out) override;
   void on_deadline(Clock::MonoTime now, std::vector<StationEvent>& out) override;
-  DeviceStatus status() const override { return status_; }
+  DeviceStatus status() const override { return reopen_.status(); }
 
  private:
   Status open_and_configure();
@@ -72,9 +72,7 @@ class TtyScanner final : public Device {
   TtyScannerOptions options_;
   SerialFramer framer_;
   UniqueFd fd_;
-  Backoff backoff_;
-  std::optional<Clock::MonoTime> reopen_at_;
-  DeviceStatus status_;
+  ReopenSchedule reopen_;  // status, backoff and next open attempt while missing
 };
 
 }  // namespace hal::linux_tty
