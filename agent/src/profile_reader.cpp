@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <map>
-#include <regex>
 
 #include "agent/c_handles.hpp"
 #include "agent/value_template.hpp"
@@ -86,6 +85,29 @@ std::string child(const std::string& path, const std::string& key) {
 }
 std::string index(const std::string& path, int i) {
   return path + "[" + std::to_string(i) + "]";
+}
+
+// Fixed-shape checks are plain character tests (no regex engine for them).
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_lower(char c) {
+  return c >= 'a' && c <= 'z';
+}
+bool is_alpha(char c) {
+  return is_lower(c) || (c >= 'A' && c <= 'Z');
+}
+bool all_of(const std::string& s, std::size_t from, bool (*ok)(char)) {
+  for (std::size_t i = from; i < s.size(); ++i) {
+    if (!ok(s[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+// A GS1 application identifier: 2 to 4 digits.
+bool is_ai(const std::string& s) {
+  return s.size() >= 2 && s.size() <= 4 && all_of(s, 0, is_digit);
 }
 
 // Checks `obj` against a key table and stores every key that has the right type.
@@ -258,8 +280,7 @@ const Key<Pattern> kPatternKeys[] = {
 void store_gs1(ProfileReader& r, const cJSON* v, Rule& o, const std::string& path) {
   int i = 0;
   for (const cJSON* e = v->child; e != nullptr; e = e->next, ++i) {
-    static const std::regex kAi("^[0-9]{2,4}$");
-    if (!cJSON_IsString(e) || !std::regex_match(e->valuestring, kAi)) {
+    if (!cJSON_IsString(e) || !is_ai(e->valuestring)) {
       r.error(index(path, i), "expected a GS1 application identifier such as \"21\"");
       continue;
     }
@@ -269,10 +290,11 @@ void store_gs1(ProfileReader& r, const cJSON* v, Rule& o, const std::string& pat
 
 void store_match(ProfileReader& r, const cJSON* v, Rule& o, const std::string& path) {
   o.match_source = v->valuestring;
-  try {
-    o.match = std::make_shared<std::regex>(o.match_source, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    r.error(path, std::string("bad regex: ") + e.what());
+  auto re = Regex::compile(o.match_source);
+  if (re.ok()) {
+    o.match = std::move(re).value();
+  } else {
+    r.error(path, "bad regex: " + re.error().what);
   }
 }
 
@@ -291,7 +313,8 @@ void store_actions(ProfileReader& r, const cJSON* v, Rule& o, const std::string&
 const Key<Rule> kRuleKeys[] = {
     {"on", JType::string, true, 0, 0, ION_STR(Rule, on), "input name"},
     {"event", JType::string, false, 0, 0, ION_STR(Rule, event), "scan | press | release | long_press"},
-    {"match", JType::string, false, 0, 0, store_match, "ECMAScript regex the whole scan must match"},
+    {"match", JType::string, false, 0, 0, store_match,
+     "POSIX extended regex (ERE) the whole scan must match"},
     {"gs1", JType::array, false, 0, 0, store_gs1, "GS1 AIs the scan must carry"},
     {"do", JType::array, true, 0, 0, store_actions, "actions, in order"},
     {"comment", JType::string, false, 0, 0, nullptr, "free text"},
@@ -410,9 +433,25 @@ const Key<Profile> kTopKeys[] = {
      "Prometheus textfile"},
 };
 
+// Input and output names: a letter, then up to 31 letters, digits, '_' or '-'.
 bool valid_name(const std::string& s) {
-  static const std::regex kName("^[A-Za-z][A-Za-z0-9_-]{0,31}$");
-  return std::regex_match(s, kName);
+  return !s.empty() && s.size() <= 32 && is_alpha(s[0]) &&
+         all_of(s, 1, [](char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '-'; });
+}
+
+// Context keys: lower-case words of [a-z0-9_] joined by '.', starting with a letter.
+bool valid_context_key(const std::string& s) {
+  if (s.empty() || !is_lower(s[0])) {
+    return false;
+  }
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool word = is_lower(c) || is_digit(c) || c == '_';
+    if (!word && !(c == '.' && i + 1 < s.size() && s[i + 1] != '.')) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -554,8 +593,7 @@ void ProfileReader::read_action(const cJSON* v, Action& out, const std::string& 
     out.kind = Action::Kind::set;
     out.key = s.key;
     out.value = s.to;
-    static const std::regex kKey("^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*$");
-    if (!s.key.empty() && !std::regex_match(s.key, kKey)) {
+    if (!s.key.empty() && !valid_context_key(s.key)) {
       error(child(path, "set"), "bad context key (lower case words joined by '.')");
     }
   } else if (cJSON_GetObjectItemCaseSensitive(v, "clear") != nullptr) {
@@ -602,21 +640,20 @@ void ProfileReader::check_template(const std::string& tpl, const Rule& rule, con
   }
   bool scan_rule = rule.event == "scan";
   for (const auto& name : *vars) {
-    static const std::regex kGs1("^gs1\\.[0-9]{2,4}$");
-    static const std::regex kMatch("^match\\.[0-9]$");
     bool ok = name == "input" || context_keys_.count(name) != 0;
-    if (name == "scan" || std::regex_match(name, kGs1)) {
+    bool gs1 = name.rfind("gs1.", 0) == 0 && is_ai(name.substr(4));
+    bool match = name.size() == 7 && name.rfind("match.", 0) == 0 && is_digit(name[6]);
+    if (name == "scan" || gs1) {
       ok = scan_rule;
       if (!ok) {
         error(path, "bad template: {" + name + "} needs a scan rule");
         continue;
       }
-    } else if (std::regex_match(name, kMatch)) {
-      if (!rule.match_source.empty() && rule.match == nullptr) {
+    } else if (match) {
+      if (!rule.match_source.empty() && !rule.match) {
         continue;  // the bad regex itself is already reported
       }
-      ok = scan_rule && rule.match != nullptr &&
-           static_cast<std::size_t>(name[6] - '0') <= rule.match->mark_count();
+      ok = scan_rule && rule.match && static_cast<std::size_t>(name[6] - '0') <= rule.match->groups();
       if (!ok) {
         error(path, "bad template: {" + name + "} names no group of this rule's 'match'");
         continue;
@@ -702,7 +739,7 @@ void ProfileReader::check_rules(const Profile& p, const cJSON* rules) {
       error(event_set ? child(path, "event") : child(path, "on"),
             "a gpio input sends press/release/long_press; set \"event\"");
     }
-    if (rule.event != "scan" && (rule.match != nullptr || !rule.gs1.empty())) {
+    if (rule.event != "scan" && (rule.match || !rule.gs1.empty())) {
       error(path, "'match' and 'gs1' apply to scan rules only");
     }
     const cJSON* actions = cJSON_GetObjectItemCaseSensitive(rv, "do");

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/workflow.hpp"
 
-#include <regex>
-
 #include "agent/c_handles.hpp"
 #include "agent/value_template.hpp"
 
@@ -45,15 +43,8 @@ bool Workflow::matches(const Rule& rule, const hal::StationEvent& ev, Scan& scan
     return true;
   }
   scan.groups.assign(1, ev.text);
-  if (rule.match) {
-    std::smatch m;
-    if (!std::regex_match(ev.text, m, *rule.match)) {
-      return false;
-    }
-    scan.groups.clear();
-    for (const auto& g : m) {
-      scan.groups.push_back(g.str());
-    }
+  if (rule.match && !rule.match->full_match(ev.text, &scan.groups)) {
+    return false;
   }
   for (const auto& ai : rule.gs1) {
     if (scan.gs1.count(ai) == 0) {

@@ -110,6 +110,63 @@ TEST(Profile, OutOfRangeIntegerIsRefused) {
 TEST(Profile, BadRegexIsReportedAtItsRule) {
   expect_error(replace(kValid, "^SN-([0-9]{6})$", "^SN-([0-9]{6}$"),
                "st.json: $.rules[0].match: bad regex: ");
+  // libc's own text follows (glibc: "Unmatched ( or \\(", musl: "Missing ')'").
+  std::string all = errors_of(replace(kValid, "^SN-([0-9]{6})$", "^SN-([0-9]{6}$"));
+  CHECK_TEXT(all.size() > all.find("bad regex: ") + 12, all.c_str());
+}
+
+TEST(Profile, EcmaScriptOnlyRegexIsRefusedWithTheEreSpelling) {
+  expect_error(replace(kValid, "^SN-([0-9]{6})$", "^SN-(\\\\d{6})$"),
+               "st.json: $.rules[0].match: bad regex: at offset 5: \\d is not POSIX ERE; use [0-9]");
+  expect_error(replace(kValid, "^SN-([0-9]{6})$", "^SN-(?:[0-9]{6})$"),
+               "st.json: $.rules[0].match: bad regex: at offset 4: (?...) groups");
+}
+
+TEST(Profile, MatchGroupsAreCountedForTemplates) {
+  // Two groups: {match.2} is fine, {match.3} names no group.
+  std::string two = replace(kValid, "^SN-([0-9]{6})$", "^SN-([0-9]{3})([0-9]{3})$");
+  auto p = agent::parse_profile(replace(two, "Assembly {match.1}", "Assembly {match.2}"), "st.json");
+  CHECK_TEXT(p.ok(), p.ok() ? "" : p.error().what.c_str());
+  LONGS_EQUAL(2, p->rules[0].match->groups());
+  CHECK(p->rules[0].match->full_match("SN-123456"));
+  expect_error(replace(two, "Assembly {match.1}", "Assembly {match.3}"),
+               "st.json: $.rules[0].do[1].title: bad template: {match.3} names no group");
+}
+
+TEST(Profile, NamesKeysAndAisAreCheckedByShape) {
+  expect_error(replace(kValid, "\"fail\": {\"type\"", "\"9fail\": {\"type\""),
+               "st.json: $.inputs.9fail: bad input name");
+  expect_error(replace(kValid, "\"fail\": {\"type\"", "\"f.ail\": {\"type\""),
+               "st.json: $.inputs.f.ail: bad input name");
+  expect_error(replace(kValid, "\"fail\": {\"type\"", "\"" + std::string(33, 'f') + "\": {\"type\""),
+               "bad input name");
+  expect_error(replace(kValid, "\"red\": {\"chip\"", "\"-red\": {\"chip\""),
+               "st.json: $.outputs.-red: bad output name");
+  for (const char* key : {"Unit.serial", "unit..serial", "unit.serial.", ".unit", "unit-serial", "9unit"}) {
+    expect_error(replace(kValid, "\"set\": \"unit.serial\"", std::string("\"set\": \"") + key + "\""),
+                 "st.json: $.rules[0].do[0].set: bad context key");
+  }
+  const char* gs1_rule =
+      "{\"on\": \"scanner\", \"match\": \"^SN-([0-9]{6})$\", \"gs1\": [\"01\", \"x1\", \"12345\"],";
+  std::string all =
+      errors_of(replace(kValid, "{\"on\": \"scanner\", \"match\": \"^SN-([0-9]{6})$\",", gs1_rule));
+  CHECK_TEXT(all.find("$.rules[0].gs1[0]") == std::string::npos, all.c_str());
+  CHECK_TEXT(all.find("$.rules[0].gs1[1]: expected a GS1 application identifier") != std::string::npos,
+             all.c_str());
+  CHECK_TEXT(all.find("$.rules[0].gs1[2]: expected a GS1 application identifier") != std::string::npos,
+             all.c_str());
+}
+
+TEST(Profile, ValidShapesAreAccepted) {
+  std::string text = replace(kValid, "\"fail\": {\"type\"",
+                             "\"" + std::string("F_a-9") + std::string(27, 'x') + "\": {\"type\"");
+  text = replace(text, "\"on\": \"fail\"", "\"on\": \"F_a-9" + std::string(27, 'x') + "\"");
+  text = replace(text, "{\"set\": \"unit.serial\", \"to\": \"{scan}\"},",
+                 "{\"set\": \"unit.serial\", \"to\": \"{scan}\"}, {\"set\": \"unit.serial_2.x9\", \"to\": "
+                 "\"{match.1}\"},");
+  text = replace(text, "Assembly {match.1}", "Assembly {match.1} {gs1.0123} {unit.serial_2.x9}");
+  auto p = agent::parse_profile(text, "st.json");
+  CHECK_TEXT(p.ok(), p.ok() ? "" : p.error().what.c_str());
 }
 
 TEST(Profile, RuleOnUnknownInput) {

@@ -17,10 +17,10 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "agent/regex.hpp"
 #include "hal/log.hpp"
 #include "hal/result.hpp"
 
@@ -106,10 +106,10 @@ struct Action {
 };
 
 struct Rule {
-  std::string on;              // input name
-  std::string event = "scan";  // scan | press | release | long_press
-  std::string match_source;    // the regex as written ("" = any)
-  std::shared_ptr<std::regex> match;
+  std::string on;                // input name
+  std::string event = "scan";    // scan | press | release | long_press
+  std::string match_source;      // the regex (POSIX ERE, agent/regex.hpp) as written
+  std::optional<Regex> match;    // compiled; empty = any text
   std::vector<std::string> gs1;  // AIs that must be present, e.g. {"01", "21"}
   std::vector<Action> actions;
 };
