@@ -162,6 +162,7 @@ hal::Status Station::Impl::open_client() {
   d.rescan_interval = outbox_watch ? std::chrono::milliseconds(0) : std::chrono::milliseconds(60s);
   d.backoff_base = std::chrono::milliseconds(ion.retry_base_ms);
   d.backoff_cap = std::chrono::milliseconds(ion.retry_cap_ms);
+  d.in_doubt_hold = std::chrono::milliseconds(ion.timeout_ms);  // see DispatcherOptions
   dispatcher = std::make_unique<agent::Dispatcher>(*outbox, *client, clock, d);
   return hal::ok();
 }

@@ -166,6 +166,9 @@ Transition Dispatcher::outcome_transition(const Finished& f, MonoTime now, Effec
       } else {
         delay = backoff(rec.attempts + 1);
       }
+      if (o.in_doubt) {
+        delay = std::max(delay, opt_.in_doubt_hold);
+      }
       t.to = Transition::To::retry;
       t.next_attempt_ms = wall_ms() + delay.count();
       t.error = o.message;
@@ -234,8 +237,9 @@ hal::Result<std::vector<IntentRecord>> Dispatcher::pick(std::size_t slots, MonoT
         continue;  // an earlier intent about the same subject goes first
       }
       const std::int64_t wait = r.next_attempt_ms - wall;
-      // A wait longer than the cap means the wall clock stepped back: treat as due.
-      if (wait > 0 && wait <= opt_.backoff_cap.count()) {
+      // A wait longer than any we set (the backoff cap, or the hold of a mutation in doubt)
+      // means the wall clock stepped back: treat as due.
+      if (wait > 0 && wait <= std::max(opt_.backoff_cap, opt_.in_doubt_hold).count()) {
         waiting_ = true;
         next_ready_ = std::min(next_ready_, now + milliseconds(wait));
         continue;

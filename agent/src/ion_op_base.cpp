@@ -26,15 +26,16 @@ void OpBase::start() {
 
 void OpBase::send(std::string document, Json variables, Next next) {
   GraphqlRequest req;
+  const bool mutation = document.find("mutation") != std::string::npos;  // as the client decides
   req.document = std::move(document);
   req.variables = std::move(variables);
   auto self = shared_from_this();
-  host_.client().submit(std::move(req), [self, next = std::move(next)](GraphqlResponse r) {
-    self->on_response(std::move(r), next);
+  host_.client().submit(std::move(req), [self, next = std::move(next), mutation](GraphqlResponse r) {
+    self->on_response(std::move(r), next, mutation);
   });
 }
 
-void OpBase::on_response(GraphqlResponse r, const Next& next) {
+void OpBase::on_response(GraphqlResponse r, const Next& next, bool mutation) {
   if (finished_) {
     return;
   }
@@ -68,6 +69,7 @@ void OpBase::on_response(GraphqlResponse r, const Next& next) {
     o.message = intent_.kind + ": " + r.summary();
     o.cause = r.outcome;
     o.retry_after = r.retry_after;
+    o.in_doubt = mutation && r.outcome == GraphqlOutcome::timeout;
     finish(std::move(o));
     return;
   }

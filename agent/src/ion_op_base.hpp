@@ -53,7 +53,7 @@ class OpBase : public IonOp, public std::enable_shared_from_this<OpBase> {
   const IntentRecord& intent() const { return intent_; }
 
  private:
-  void on_response(GraphqlResponse r, const Next& next);
+  void on_response(GraphqlResponse r, const Next& next, bool mutation);
   void finish(OpOutcome outcome);
 
   IntentRecord intent_;

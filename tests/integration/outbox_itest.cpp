@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "agent/dispatcher.hpp"
 #include "agent/outbox.hpp"
@@ -15,6 +16,7 @@
 #include "ion_sim.hpp"
 #include "outbox_harness.hpp"
 #include "scratch_dir.hpp"
+#include "sim_state.hpp"
 
 using namespace std::chrono_literals;
 using agent::IntentState;
@@ -66,6 +68,7 @@ TEST_GROUP(OutboxIon) {
     o.backoff_cap = 2s;
     o.backoff_floor = 50ms;
     o.rescan_interval = 200ms;
+    o.in_doubt_hold = 10s;  // the harness client's total timeout
     dispatcher = std::make_unique<agent::Dispatcher>(*box, *client, clock, o);
   }
   void teardown() override {
@@ -230,4 +233,25 @@ TEST(OutboxIon, RejectedIntentsAreDeadLetteredWithIonsMessageAndQueueRetryRedriv
   CHECK(box->find(bad_enum).error().code == hal::Errc::not_found);
   LONGS_EQUAL(0, run_cli("status --state-dir " + dir.path(), out));
   CHECK_TEXT(out.find("1 dead") != std::string::npos, out.c_str());  // the permission one
+}
+
+// ION is slower than the client's timeout and applies the create after the agent gave up. A
+// retry that looked again at once would find no run and create a second one; the intent is
+// held for in_doubt_hold (the client's 10 s timeout, as the daemon does) first.
+TEST(OutboxIon, AMutationThatTimedOutIsNotDoneTwiceWhenIonAppliesItLate) {
+  CHECK(sim.admin("/_sim/faults", R"({"kind":"delay","seconds":12,"mutations_only":true,"count":1})") !=
+        nullptr);
+  add("run.ensure", "unit:SN-000101", R"({"serial":"SN-000101","procedureId":"12"})");
+  CHECK_TRUE(drain(60s));
+  LONGS_EQUAL(1, box->stats()->done);
+  std::this_thread::sleep_for(4s);  // past the late apply (12 s after sending)
+  agent::Json state = sim.state();
+  int runs = 0;
+  const cJSON* r = nullptr;
+  cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(state.get(), "runs")) {
+    runs += ion_test::num(r, "partInventoryId") == 1001 && ion_test::num(r, "procedureId") == 12 ? 1 : 0;
+  }
+  LONGS_EQUAL(1, runs);
+  // The first attempt really timed out and was retried (after the hold).
+  CHECK(dispatcher->status().retried >= 1);
 }

@@ -49,6 +49,12 @@ struct DispatcherOptions {
   std::chrono::milliseconds rescan_interval{5000};  // notice other processes' changes; 0 = never
   std::chrono::minutes prune_interval{60};          // drop done intents past retention, at most
   std::size_t scan_window = 256;                    // pending rows read per scan
+  // After a mutation timed out (OpOutcome::in_doubt), its intent waits at least this long
+  // before the retry looks at ION again, so that a request ION is still working on lands
+  // first. The daemon uses its request timeout: a server that did not answer within one
+  // timeout gets one more to finish (with the default 20 s, 40 s after sending, beyond the
+  // 30 s after which ION's gateway gives up on a request).
+  std::chrono::milliseconds in_doubt_hold{30000};
   OpOptions op;
 };
 

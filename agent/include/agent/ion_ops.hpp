@@ -70,6 +70,10 @@ struct OpOutcome {
   std::string message;                        // why (ION's message for a rejection)
   GraphqlOutcome cause = GraphqlOutcome::ok;  // the GraphQL outcome behind retry/rejected
   std::chrono::seconds retry_after{-1};       // from Retry-After, -1 if none
+  // A mutation timed out: ION may still be working on it and apply it later. ION has no
+  // idempotency key, so a look-before-act made too soon would miss it and act twice; the
+  // dispatcher holds such an intent (DispatcherOptions::in_doubt_hold) before its retry.
+  bool in_doubt = false;
 };
 
 // What an operation needs from its owner (the dispatcher).
