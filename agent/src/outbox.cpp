@@ -5,6 +5,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -359,7 +360,7 @@ hal::Result<std::uint64_t> Outbox::used_bytes() {
   return static_cast<std::uint64_t>(s->int_at(0)) * static_cast<std::uint64_t>(s->int_at(1));
 }
 
-hal::Status Outbox::make_room(std::size_t need) {
+hal::Status Outbox::make_room(std::size_t need, std::size_t uncounted) {
   // Only delivered intents may go early; the oldest first, a chunk at a time.
   auto del = SqlStatement::prepare(db_.get(),
                                    "DELETE FROM intents WHERE seq IN (SELECT seq FROM intents WHERE state = 2"
@@ -384,6 +385,7 @@ hal::Status Outbox::make_room(std::size_t need) {
     if (sqlite3_changes(db_.get()) == 0) {
       auto st = stats();
       std::uint64_t undelivered = st.ok() ? st->pending + st->in_flight + st->dead : 0;
+      undelivered -= std::min<std::uint64_t>(undelivered, uncounted);
       return hal::Error(hal::Errc::busy, "queue full: " + mib(*used) + " of " + mib(limits_.max_bytes) +
                                              " used by " + std::to_string(undelivered) +
                                              " undelivered intents (nothing was evicted)");
@@ -447,6 +449,11 @@ hal::Result<std::vector<std::string>> Outbox::append_all(const std::vector<NewIn
     ION_TRY(ins->run("insert"), "outbox: append");
     ids.push_back(std::move(uuid).value());
   }
+  // The estimate above is only an estimate: an insert that splits pages of the table and its
+  // indexes can take more pages than the rows' bytes, and how many depends on SQLite's
+  // version. So measure again before committing; if the event went over the limit after all,
+  // prune more delivered intents or refuse the event (the transaction rolls back whole).
+  ION_TRY(make_room(0, intents.size()), "outbox: append");
   ION_TRY(tx->commit(), "outbox: append");
   ++generation_;
   return ids;

@@ -146,6 +146,38 @@ TEST(Outbox, QueueFullRefusesNewIntentsAndEvictsNothing) {
   CHECK(st->used_bytes <= limits.max_bytes);
 }
 
+// The limit holds after every accepted event, whatever the rows look like. A subject is stored
+// twice (the row and the subject index, with overflow pages past ~230 bytes) and inserts split
+// pages, so an event can take more than its estimate; with the last event before the limit
+// that overshot, and the queue grew past max_bytes. Many fills, each with another subject
+// length, so that some last event lands in the gap between estimate and real cost.
+TEST(Outbox, UsedBytesNeverExceedTheLimitAfterAnAcceptedEvent) {
+  agent::OutboxLimits limits;
+  limits.max_bytes = 32 * 1024;
+  int refused = 0;
+  for (std::size_t len = 100; len <= 2500; len += 75) {
+    auto box = Outbox::open(dir.file("fill-" + std::to_string(len) + ".db"), limits, clock);
+    CHECK(box.ok());
+    for (int i = 0; i < 1000; ++i) {
+      std::string serial = std::to_string(i) + "-" + std::string(len, 'S');
+      auto r = (*box)->append_all({intent(serial), intent(serial, "run.ensure")});
+      if (!r.ok()) {
+        CHECK(r.error().what.find("queue full") != std::string::npos);
+        ++refused;
+        break;
+      }
+      auto st = (*box)->stats();
+      CHECK(st.ok());
+      if (st->used_bytes > limits.max_bytes) {
+        FAIL(("subject of " + std::to_string(len) + " bytes, event " + std::to_string(i) + ": " +
+              std::to_string(st->used_bytes) + " bytes used, limit " + std::to_string(limits.max_bytes))
+                 .c_str());
+      }
+    }
+  }
+  LONGS_EQUAL(33, refused);  // every fill ended at the limit
+}
+
 TEST(Outbox, FullQueueMakesRoomByPruningDeliveredIntentsOnly) {
   agent::OutboxLimits limits;
   limits.max_bytes = 64 * 1024;

@@ -161,7 +161,9 @@ class Outbox {
   hal::Status migrate();
   hal::Status migrate_to(int target);
   hal::Result<std::uint64_t> used_bytes();
-  hal::Status make_room(std::size_t need);
+  // Prunes delivered intents until `need` more bytes fit; `uncounted` intents already written
+  // in the open transaction are left out of the "undelivered" count of the queue-full error.
+  hal::Status make_room(std::size_t need, std::size_t uncounted = 0);
   hal::Status keep_seq_floor(const char* doomed, std::int64_t arg);
   hal::Result<int> prune_before(std::int64_t finished_before_ms);
   hal::Status apply(const Transition& t, std::int64_t now);
