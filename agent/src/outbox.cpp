@@ -361,14 +361,9 @@ hal::Result<std::uint64_t> Outbox::used_bytes() {
 }
 
 hal::Status Outbox::make_room(std::size_t need, std::size_t uncounted) {
-  // Only delivered intents may go early; the oldest first, a chunk at a time.
-  auto del = SqlStatement::prepare(db_.get(),
-                                   "DELETE FROM intents WHERE seq IN (SELECT seq FROM intents WHERE state = 2"
-                                   " ORDER BY finished_ms, seq LIMIT 256)");
-  if (!del.ok()) {
-    return std::move(del).error();
-  }
-  bool floor_kept = false;
+  // Only delivered intents may go early; the oldest first, a chunk at a time. The statement is
+  // prepared (and the seq floor kept) only once pruning is needed, not on every append.
+  std::optional<SqlStatement> del;
   for (;;) {
     auto used = used_bytes();
     if (!used.ok()) {
@@ -377,9 +372,16 @@ hal::Status Outbox::make_room(std::size_t need, std::size_t uncounted) {
     if (*used + need <= limits_.max_bytes) {
       return {};
     }
-    if (!floor_kept) {
+    if (!del) {
       ION_TRY(keep_seq_floor("state = 2", 0), "make room");
-      floor_kept = true;
+      auto s =
+          SqlStatement::prepare(db_.get(),
+                                "DELETE FROM intents WHERE seq IN (SELECT seq FROM intents WHERE state = 2"
+                                " ORDER BY finished_ms, seq LIMIT 256)");
+      if (!s.ok()) {
+        return std::move(s).error();
+      }
+      del.emplace(std::move(s).value());
     }
     ION_TRY(del->run("prune delivered intents"), "make room");
     if (sqlite3_changes(db_.get()) == 0) {
