@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/dispatcher.hpp"
-#include "agent/outbox.hpp"
+#include "agent/dispatch/dispatcher.hpp"
+#include "agent/outbox/outbox.hpp"
 #include "hal/log.hpp"
 #include "ion_sim.hpp"
 #include "outbox_harness.hpp"

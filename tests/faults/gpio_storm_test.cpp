@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/outbox.hpp"
-#include "agent/profile.hpp"
-#include "agent/workflow.hpp"
+#include "agent/outbox/outbox.hpp"
+#include "agent/profile/profile.hpp"
+#include "agent/workflow/workflow.hpp"
 #include "hal/sim/fake_clock.hpp"
 #include "hal/sim/sim_gpio.hpp"
 #include "hal/sim/sim_gpio_inputs.hpp"

@@ -6,8 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/curl_graphql_client.hpp"
-#include "agent/http_settings.hpp"
+#include "agent/graphql/graphql.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) {

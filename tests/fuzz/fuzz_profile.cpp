@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/profile.hpp"
+#include "agent/profile/profile.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

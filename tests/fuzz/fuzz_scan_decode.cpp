@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "agent/gs1.hpp"
-#include "agent/scan_decode.hpp"
+#include "agent/scan/decode.hpp"
+#include "agent/scan/gs1.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);

@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "agent/file_key_provider.hpp"
-#include "agent/vault.hpp"
+#include "agent/vault/file_key_provider.hpp"
+#include "agent/vault/vault.hpp"
 
 namespace {
 

@@ -26,7 +26,8 @@
 #include <utility>
 #include <vector>
 
-#include "agent/c_handles.hpp"
+#include "agent/common/json.hpp"
+#include "agent/outbox/sqlite.hpp"
 #include "gpio_sim.hpp"
 #include "ion_sim.hpp"
 #include "sim_state.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "agent/curl_graphql_client.hpp"
+#include "agent/net/curl_graphql_client.hpp"
 #include "hal/clock.hpp"
 #include "ion_sim.hpp"
 

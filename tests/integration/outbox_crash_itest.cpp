@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "agent/outbox.hpp"
+#include "agent/outbox/outbox.hpp"
 #include "ion_sim.hpp"
 #include "outbox_harness.hpp"
 #include "scratch_dir.hpp"

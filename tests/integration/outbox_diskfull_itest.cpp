@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/outbox.hpp"
+#include "agent/outbox/outbox.hpp"
 #include "outbox_harness.hpp"
 #include "scratch_dir.hpp"
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <thread>
 
-#include "agent/dispatcher.hpp"
-#include "agent/outbox.hpp"
+#include "agent/dispatch/dispatcher.hpp"
+#include "agent/outbox/outbox.hpp"
 #include "hal/log.hpp"
 #include "ion_sim.hpp"
 #include "outbox_harness.hpp"

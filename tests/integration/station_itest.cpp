@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/outbox.hpp"
+#include "agent/outbox/outbox.hpp"
 #include "hal/clock.hpp"
 #include "ion_sim.hpp"
 #include "prom_text_check.hpp"

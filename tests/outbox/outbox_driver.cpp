@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/dispatcher.hpp"
-#include "agent/outbox.hpp"
+#include "agent/dispatch/dispatcher.hpp"
+#include "agent/outbox/outbox.hpp"
 #include "hal/log.hpp"
 #include "outbox_harness.hpp"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/graphql.hpp"
+#include "agent/graphql/graphql.hpp"
 
 namespace testing_support {
 

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/net/curl.hpp"
 #include "subprocess.hpp"
 
 namespace ion_test {

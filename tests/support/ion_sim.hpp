@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/c_handles.hpp"
+#include "agent/common/json.hpp"
 
 namespace ion_test {
 

@@ -19,10 +19,10 @@
 #include <memory>
 #include <string>
 
-#include "agent/c_handles.hpp"
-#include "agent/curl_graphql_client.hpp"
-#include "agent/dispatcher.hpp"
-#include "agent/intent.hpp"
+#include "agent/common/json.hpp"
+#include "agent/dispatch/dispatcher.hpp"
+#include "agent/intent/intent.hpp"
+#include "agent/net/curl_graphql_client.hpp"
 #include "hal/clock.hpp"
 
 namespace outbox_test {

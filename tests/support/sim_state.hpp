@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "agent/c_handles.hpp"
+#include "agent/common/json.hpp"
 
 namespace ion_test {
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // CHandle<T, Free>: std::unique_ptr that releases a C library object with its own free
 // function (after libgpiod's bindings/cxx deleter). Each library's aliases live beside the
-// code that uses it (agent/c_handles.hpp, hal/linux/gpiod_handles.hpp).
+// code that uses it (agent/common/json.hpp, agent/net/curl.hpp, agent/outbox/sqlite.hpp,
+// hal/linux/gpiod_handles.hpp).
 #pragma once
 
 #include <memory>

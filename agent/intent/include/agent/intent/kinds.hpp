@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one table of intent kinds: the inputs each takes, their types, and which come from the
+// station's context. The profile reader checks rules against it, the workflow fills the
+// implicit inputs from it, and the outbox validates every intent with it before accepting.
+// What each kind does at ION lives in agent/ion/ops.hpp. A new kind is a row here plus an
+// operation there.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "hal/result.hpp"
+
+namespace agent {
+
+enum class InputType {
+  text,    // a non-empty string
+  id,      // a string or an integer (ION's ID)
+  step,    // a step title (string) or position (integer)
+  object,  // a JSON object
+};
+
+struct IntentInput {
+  const char* name;
+  InputType type;
+  bool required;
+};
+
+struct IntentKind {
+  std::string_view name;
+  std::vector<IntentInput> inputs;
+  // `serial` comes from the context's unit.serial when the rule does not give it.
+  bool serial_from_unit;
+  // `procedureId` comes from the last run.ensure of the unit when the rule does not give it.
+  bool procedure_from_run;
+};
+
+const std::vector<IntentKind>& intent_kinds();
+const IntentKind* find_intent_kind(std::string_view name);
+// "unit.ensure, unit.move, ..." for messages.
+std::string intent_kind_names();
+
+// Checks a kind and its inputs (JSON object, required keys, key types). Errc::parse with the
+// offending key, e.g. "step.fields: inputs.fields: expected an object".
+hal::Status validate_intent(std::string_view kind, std::string_view inputs_json);
+
+}  // namespace agent

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+// issue.create (an NCR on a unit, ion-api.md §5.8) and graphql.raw (the integrator's escape
+// hatch, at-least-once).
+#include <ctime>
+
+#include "agent/common/json.hpp"
+#include "lookup.hpp"
+
+namespace agent {
+namespace {
+
+constexpr int kMaxIssuePages = 100;
+
+std::string iso_time(std::int64_t wall_ms) {
+  std::time_t t = static_cast<std::time_t>(wall_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Slate rich text, the shape ION's example code sends: one paragraph per line of ours.
+Json slate(const std::string& text, const std::string& marker) {
+  Json doc(cJSON_CreateArray());
+  for (const std::string& line : {text, marker}) {
+    cJSON* leaf = cJSON_CreateObject();
+    cJSON_AddStringToObject(leaf, "text", line.c_str());
+    cJSON* para = cJSON_CreateObject();
+    cJSON_AddStringToObject(para, "type", "p");
+    cJSON* kids = cJSON_AddArrayToObject(para, "children");
+    cJSON_AddItemToArray(kids, leaf);
+    cJSON* block = cJSON_CreateObject();
+    cJSON_AddItemToObject(block, "children", cJSON_CreateArray());
+    cJSON_AddItemToArray(cJSON_GetObjectItem(block, "children"), para);
+    cJSON_AddItemToArray(doc.get(), block);
+  }
+  return doc;
+}
+
+class IssueCreate final : public UnitRunOp {
+ public:
+  using UnitRunOp::UnitRunOp;
+
+ private:
+  void run() override {
+    find_unit([this](const UnitRef& unit) {
+      // No checkpoint means createIssue was never sent: skip the (paged) marker search.
+      if (cJSON_IsTrue(json::get(progress(), "sent"))) {
+        search(unit, {}, 0);
+      } else {
+        create(unit);
+      }
+    });
+  }
+
+  std::string marker() const {
+    return "ion-agent ref " + intent().uuid + ", event at " + iso_time(intent().at.wall_ms) +
+           (intent().at.wall_synced ? "" : " (board clock not synchronised)");
+  }
+
+  void search(const UnitRef& unit, const std::string& after, int pages) {
+    Json vars = json::object();
+    if (!after.empty()) {
+      json::put(vars.get(), "after", after);
+    }
+    send(
+        "query FindIssue($after: String) { issues(first: 100, after: $after) {"
+        " edges { node { id causeCondition } } pageInfo { hasNextPage endCursor } } }",
+        std::move(vars), [this, unit, pages](const cJSON* data) {
+          const cJSON* e = nullptr;
+          cJSON_ArrayForEach(e, json::at(data, {"issues", "edges"})) {
+            const cJSON* cc = json::get(json::get(e, "node"), "causeCondition");
+            std::string text = cJSON_IsString(cc) ? cc->valuestring : json::print(cc);
+            if (text.find(intent().uuid) != std::string::npos) {
+              deliver();  // our earlier attempt reached ION
+              return;
+            }
+          }
+          const cJSON* info = json::at(data, {"issues", "pageInfo"});
+          auto cursor = json::str(info, "endCursor");
+          if (cJSON_IsTrue(json::get(info, "hasNextPage")) && cursor && pages + 1 < kMaxIssuePages) {
+            search(unit, *cursor, pages + 1);
+            return;
+          }
+          create(unit);
+        });
+  }
+
+  void create(const UnitRef& unit) {
+    if (!cJSON_IsTrue(json::get(progress(), "sent"))) {
+      Json pin = json::object();
+      cJSON_AddTrueToObject(pin.get(), "sent");
+      if (!checkpoint(std::move(pin))) {
+        return;
+      }
+    }
+    Json in = json::object();
+    json::put_id(in.get(), "partInventoryId", unit.id);
+    if (input_opt("title")) {
+      json::put(in.get(), "title", input_text("title"));
+    }
+    cJSON_AddItemToObject(in.get(), "causeCondition", slate(input_text("text"), marker()).release());
+    Json vars = json::object();
+    cJSON_AddItemToObject(vars.get(), "input", in.release());
+    send(
+        "mutation CreateIssue($input: CreateIssueInput!) {"
+        " createIssue(input: $input) { issue { id } } }",
+        std::move(vars), [this](const cJSON*) { deliver(); });
+  }
+};
+
+class GraphqlRaw final : public OpBase {
+ public:
+  using OpBase::OpBase;
+
+ private:
+  void run() override {
+    const cJSON* v = input("variables");
+    Json vars(v != nullptr ? cJSON_Duplicate(v, 1) : cJSON_CreateObject());
+    send(input_text("document"), std::move(vars), [this](const cJSON*) { deliver(); });
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<IonOp> make_issue_create(OpArgs a) {
+  return std::make_shared<IssueCreate>(std::move(a));
+}
+
+std::shared_ptr<IonOp> make_graphql_raw(OpArgs a) {
+  return std::make_shared<GraphqlRaw>(std::move(a));
+}
+
+}  // namespace agent

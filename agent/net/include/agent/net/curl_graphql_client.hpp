@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+// CurlGraphqlClient: the GraphqlClient over libcurl's multi interface, with its TokenManager.
+// Single-threaded and non-blocking: submit() only queues; the owner's loop drives transfers
+// with perform() (which also runs completion callbacks and token renewals) and sleeps in
+// wait() / curl_multi_poll on multi() for at most timeout(). CLI commands use
+// run_until_idle(). The token is renewed ahead of expiry only while requests are queued or
+// running: an idle client has no deadline and fetches a fresh token with its next request.
+//
+// Each request: POST <api_url>/graphql, JSON {"query","variables"[,"operationName"]} built
+// with cJSON, `Authorization: Bearer <token>`. Classification (content first, status second):
+//   transport error → network / timeout (tls_failure set for certificate/pin problems);
+//   "Etag does not match" / CONCURRENCY_ERROR anywhere in errors[] (or HTTP 409) → concurrency;
+//   401, or an UNAUTHORIZED error → token renewed once and the request retried once, then
+//   unauthorized (with ION's message, e.g. "Unable to find appropriate RSA key");
+//   429 → rate_limited with retry_after from Retry-After; 5xx → server_error;
+//   other non-2xx → http_status; errors[] → graphql_errors; bad JSON → malformed; else ok.
+// If no token can be had, requests complete with the token failure's outcome
+// (credentials / network / timeout / server_error ...) and token_stage = true.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/crypto/secret.hpp"
+#include "agent/graphql/graphql.hpp"
+#include "agent/net/http_multi.hpp"
+#include "agent/net/http_settings.hpp"
+#include "agent/net/token_manager.hpp"
+#include "hal/clock.hpp"
+
+namespace agent {
+
+struct GraphqlClientOptions {
+  std::string api_url;    // API base; requests go to api_url + "/graphql"
+  std::string token_url;  // token endpoint
+  std::string client_id;
+  Secret client_secret;
+  HttpSettings http;
+  TokenPolicy token_policy;
+  // Cap for timeout(); HttpMulti::kForever lets an idle client sleep without any deadline.
+  std::chrono::milliseconds max_idle_wait{1000};
+};
+
+class CurlGraphqlClient final : public GraphqlClient {
+ public:
+  // Validates the URLs (https, or http to loopback). The clock must outlive the client.
+  static hal::Result<std::unique_ptr<CurlGraphqlClient>> create(GraphqlClientOptions options,
+                                                                const hal::Clock& clock);
+  ~CurlGraphqlClient() override;
+
+  void submit(GraphqlRequest request, Callback done) override;
+  std::size_t in_flight() const override;
+
+  CURLM* multi() const { return multi_.get(); }
+  void perform();
+  std::chrono::milliseconds timeout() const;
+  hal::Status wait(std::vector<curl_waitfd>& extra_fds, std::chrono::milliseconds max_wait);
+  // Drives everything until nothing is queued or in flight; false if `limit` passed first.
+  bool run_until_idle(std::chrono::milliseconds limit);
+
+  TokenStatus token_status() const { return tokens_.status(); }
+  TokenManager& tokens() { return tokens_; }
+  std::uint64_t connections_opened() const { return multi_.connections_opened(); }
+  const std::string& graphql_url() const { return graphql_url_; }
+
+ private:
+  struct Pending;
+  CurlGraphqlClient(GraphqlClientOptions options, const hal::Clock& clock);
+  void dispatch_waiting();
+  void start(std::shared_ptr<Pending> p);
+  void finished(std::shared_ptr<Pending> p, CURL* easy, CURLcode rc);
+  void complete(Pending& p, GraphqlResponse r);
+  void fail_waiting_with_token_failure();
+  bool busy() const { return !waiting_.empty() || active_ > 0; }
+
+  std::string graphql_url_;
+  HttpSettings http_;
+  std::chrono::milliseconds max_idle_wait_;
+  HttpMulti multi_;
+  TokenManager tokens_;
+  std::deque<std::shared_ptr<Pending>> waiting_;            // for a token
+  std::size_t active_ = 0;                                  // GraphQL transfers on the multi
+  std::deque<std::pair<Callback, GraphqlResponse>> ready_;  // completions not yet delivered
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace agent

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/outbox/outbox.hpp"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "agent/crypto/crypto.hpp"
+#include "agent/intent/kinds.hpp"
+#include "agent/outbox/statement.hpp"
+#include "hal/log.hpp"
+
+namespace agent {
+namespace {
+
+constexpr std::size_t kMaxInputsBytes = 64 * 1024;
+constexpr std::size_t kRowOverhead = 256;  // rough per-row bytes beyond the text columns
+
+// Schema history. Entry i moves the database from user_version i to i+1. Never edit an entry
+// once released: add a new one (tests/data/outbox_v1.db pins version 1).
+const char* const kMigrations[] = {
+    // v1: the queue itself.
+    "CREATE TABLE intents ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"  // AUTOINCREMENT: never reuse a seq after prune
+    " uuid TEXT NOT NULL UNIQUE,"
+    " kind TEXT NOT NULL,"
+    " inputs TEXT NOT NULL,"
+    " subject TEXT NOT NULL DEFAULT '',"
+    " wall_ms INTEGER NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " accepted_ms INTEGER NOT NULL,"
+    " finished_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX intents_by_state ON intents(state, seq);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // v2: event time for clock correction (DESIGN.md idea 8), operation checkpoints and
+    // dependency tracking for dead letters.
+    "ALTER TABLE intents ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE intents ADD COLUMN since_boot_ns INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE intents ADD COLUMN wall_synced INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE intents ADD COLUMN progress TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE intents ADD COLUMN failed_dep TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX intents_by_subject ON intents(subject, state, seq);",
+    // v3: fewer pages written per accepted event (each modified page is one WAL frame, then
+    // one more page write at checkpoint). AUTOINCREMENT rewrote sqlite_sequence on every
+    // commit: seqs stay never-reused through meta.seq_floor instead, which is written only when
+    // rows are deleted (see kNextSeq). The subject index no longer carries state (state
+    // changes left it untouched) and skips subject-less intents. Rows, seqs and order are
+    // copied as they are; the old high-water mark becomes the floor.
+    "CREATE TABLE intents_v3 ("
+    " seq INTEGER PRIMARY KEY,"
+    " uuid TEXT NOT NULL UNIQUE,"
+    " kind TEXT NOT NULL,"
+    " inputs TEXT NOT NULL,"
+    " subject TEXT NOT NULL DEFAULT '',"
+    " wall_ms INTEGER NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " accepted_ms INTEGER NOT NULL,"
+    " finished_ms INTEGER NOT NULL DEFAULT 0,"
+    " boot_id TEXT NOT NULL DEFAULT '',"
+    " since_boot_ns INTEGER NOT NULL DEFAULT 0,"
+    " wall_synced INTEGER NOT NULL DEFAULT 1,"
+    " progress TEXT NOT NULL DEFAULT '',"
+    " failed_dep TEXT NOT NULL DEFAULT '');"
+    "INSERT INTO intents_v3 SELECT seq, uuid, kind, inputs, subject, wall_ms, state, attempts,"
+    " next_attempt_ms, last_error, accepted_ms, finished_ms, boot_id, since_boot_ns, wall_synced,"
+    " progress, failed_dep FROM intents ORDER BY seq;"
+    "INSERT OR REPLACE INTO meta (key, value)"
+    " SELECT 'seq_floor', seq FROM sqlite_sequence WHERE name = 'intents';"
+    "DROP TABLE intents;"
+    "ALTER TABLE intents_v3 RENAME TO intents;"
+    "CREATE INDEX intents_by_state ON intents(state, seq);"
+    "CREATE INDEX intents_by_subject ON intents(subject, seq) WHERE subject != '';",
+};
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == Outbox::kSchemaVersion,
+              "one migration per schema version");
+
+// Every query here works on layouts from this version on (v3 changed only indexes and how
+// seqs are kept). v3's table copy needs free space about twice the queue's size: on a full
+// state partition the file stays at v2 and drains as it is, and the next open tries again,
+// rather than a full disk keeping the daemon from starting.
+constexpr int kMinWorkingVersion = 2;
+
+// The next seq: above every row present and above every seq ever handed out (meta.seq_floor
+// is raised before rows are deleted), so a seq is never reused even after the queue empties,
+// and acceptance order holds across restarts.
+constexpr const char* kNextSeq =
+    "(SELECT MAX(IFNULL((SELECT MAX(seq) FROM intents), 0),"
+    " IFNULL((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq_floor'), 0)) + 1)";
+
+constexpr const char* kColumns =
+    "seq, uuid, kind, inputs, subject, wall_ms, boot_id, since_boot_ns, wall_synced, state,"
+    " attempts, next_attempt_ms, last_error, progress, failed_dep, accepted_ms, finished_ms";
+
+IntentRecord read_record(const SqlStatement& s) {
+  IntentRecord r;
+  r.seq = s.int_at(0);
+  r.uuid = s.text_at(1);
+  r.kind = s.text_at(2);
+  r.inputs_json = s.text_at(3);
+  r.subject = s.text_at(4);
+  r.at.wall_ms = s.int_at(5);
+  r.at.boot_id = s.text_at(6);
+  r.at.since_boot_ns = s.int_at(7);
+  r.at.wall_synced = s.int_at(8) != 0;
+  r.state = static_cast<IntentState>(s.int_at(9));
+  r.attempts = static_cast<int>(s.int_at(10));
+  r.next_attempt_ms = s.int_at(11);
+  r.last_error = s.text_at(12);
+  r.progress = s.text_at(13);
+  r.failed_dep = s.text_at(14);
+  r.accepted_ms = s.int_at(15);
+  r.finished_ms = s.int_at(16);
+  return r;
+}
+
+// A version 7 UUID (RFC 9562): 48 bits of wall-clock milliseconds, then 74 random bits. Time
+// first keeps the unique uuid index append-only: one event's intents land in the index's last
+// page instead of one random page each (each a WAL frame and a checkpoint write). A wrong
+// or stepping clock only costs that locality; uniqueness comes from the random bits.
+hal::Result<std::string> make_uuid(std::int64_t wall_ms) {
+  // Straight from the kernel's CSPRNG: seeding a DRBG per id (crypto::random_bytes) cost more
+  // than the rest of an append. UUIDs need uniqueness, not key-grade secrecy.
+  unsigned char b[16];
+  if (::getrandom(b, sizeof b, 0) != static_cast<ssize_t>(sizeof b)) {
+    return hal::errno_error(hal::Errc::internal, "getrandom", errno);
+  }
+  const auto ms = static_cast<std::uint64_t>(wall_ms < 0 ? 0 : wall_ms);
+  for (int i = 0; i < 6; ++i) {
+    b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x70);  // version 7
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return std::string(out);
+}
+
+std::string mib(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+// A new database file is only durable once its directory entry is: fsync the directory.
+void sync_parent_dir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+Outbox::Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, SqliteDbHandle db)
+    : path_(std::move(path)), limits_(limits), clock_(clock), db_(std::move(db)) {}
+
+Outbox::~Outbox() = default;
+
+hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, OutboxLimits limits,
+                                                  const hal::Clock& clock, Mode mode) {
+  const bool existed = ::access(path.c_str(), F_OK) == 0;
+  int flags = SQLITE_OPEN_NOMUTEX |
+              (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  SqliteDbHandle db(raw);
+  if (rc != SQLITE_OK) {
+    return sql_error(raw, rc, "outbox: open " + path);
+  }
+  std::unique_ptr<Outbox> box(new Outbox(path, limits, clock, std::move(db)));
+  if (existed && mode == Mode::read_write) {
+    ION_TRY(box->check_integrity(), "outbox: open " + path);
+  }
+  ION_TRY(box->configure(mode), "outbox: open " + path);
+  if (mode == Mode::read_write) {
+    ION_TRY(box->migrate(), "outbox: open " + path);
+    // Intents left in flight by a crash were maybe sent, maybe not: send them again (the
+    // operations are idempotent at ION).
+    ION_TRY(
+        sql_exec(box->db_.get(), "UPDATE intents SET state = 0 WHERE state = 1", "recover in-flight intents"),
+        "outbox: open " + path);
+    // Readers in other processes (`ion-agent status`) report the configured bound. Best
+    // effort: a full disk must not stop the daemon from opening (and draining) its queue.
+    (void)box->set_meta("max_bytes", std::to_string(limits.max_bytes));
+    if (!existed) {
+      sync_parent_dir(path);
+    }
+  } else {
+    auto v = SqlStatement::prepare(box->db_.get(), "PRAGMA user_version");
+    if (!v.ok()) {
+      return std::move(v).error().context("outbox: open " + path);
+    }
+    auto row = v->step("read schema version");
+    if (!row.ok() || !*row || v->int_at(0) < kMinWorkingVersion || v->int_at(0) > kSchemaVersion) {
+      return hal::Error(hal::Errc::storage, "outbox: open " + path + ": schema is not at version " +
+                                                std::to_string(kSchemaVersion) +
+                                                " (start the daemon once to migrate it)");
+    }
+  }
+  return box;
+}
+
+// A damaged outbox holds accepted events that are not delivered yet: never start over it (the
+// damage spreads with every write) and never replace it with an empty one (that silently loses
+// them). Refuse, name the file, leave it untouched, and say how to go on. quick_check reads the
+// whole file once (about a second for the 64 MiB bound on an SD card), only at start.
+hal::Status Outbox::check_integrity() {
+  std::string damage;
+  auto q = SqlStatement::prepare(db_.get(), "PRAGMA quick_check(3)");
+  if (!q.ok()) {
+    damage = q.error().what;
+  } else {
+    for (;;) {
+      auto row = q->step("quick_check");
+      if (!row.ok()) {
+        damage = row.error().what;
+        break;
+      }
+      if (!*row) {
+        break;
+      }
+      std::string line = q->text_at(0);
+      if (line != "ok") {
+        damage += (damage.empty() ? "" : "; ") + line;
+      }
+    }
+  }
+  if (damage.empty()) {
+    return {};
+  }
+  return hal::Error(hal::Errc::storage,
+                    "the database is corrupt (" + damage +
+                        "); it was left untouched for inspection. Salvage it with `sqlite3 " + path_ +
+                        " .recover`, or move it away to start with an empty outbox (its undelivered "
+                        "events are then not sent)");
+}
+
+hal::Status Outbox::configure(Mode mode) {
+  sqlite3_busy_timeout(db_.get(), static_cast<int>(limits_.busy_timeout.count()));
+  if (mode == Mode::read_only) {
+    return sql_exec(db_.get(), "PRAGMA query_only = ON", "configure");
+  }
+  // WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, which is the
+  // promise append() makes. wal_autocheckpoint = 1000 pages (about 1 MiB of 1 KiB pages, or
+  // 4 MiB for an old 4 KiB-page file) and journal_size_limit keep the WAL from hoarding disk
+  // space on a small state partition. 1000 rather than 256: a checkpoint copies each page
+  // once however often it changed, so the hot pages (the last leaf of each index) are written
+  // to the main file about four times less often (-10% bytes per event in outbox_bench;
+  // 4000 gained only 6% more for a 4 MiB WAL).
+  // Small pages: every commit appends each page it touched to the WAL (about four: the row
+  // and three indexes), so the page size is the write amplification per accepted event on
+  // the board's flash. Only takes effect when the file is new.
+  ION_TRY(sql_exec(db_.get(), "PRAGMA page_size = 1024", "set page size"), "configure");
+  auto jm = SqlStatement::prepare(db_.get(), "PRAGMA journal_mode = WAL");
+  if (!jm.ok()) {
+    return std::move(jm).error();
+  }
+  auto row = jm->step("set WAL mode");
+  if (!row.ok()) {
+    return std::move(row).error();
+  }
+  if (!*row || jm->text_at(0) != "wal") {
+    return hal::Error(hal::Errc::storage, "configure: the file system does not support WAL mode");
+  }
+  return sql_exec(db_.get(),
+                  "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 2097152;"
+                  " PRAGMA wal_autocheckpoint = 1000;"
+                  " PRAGMA foreign_keys = OFF;",
+                  "configure");
+}
+
+hal::Status Outbox::migrate() {
+  ION_TRY(migrate_to(kMinWorkingVersion), "migrate");
+  auto st = migrate_to(kSchemaVersion);
+  if (!st.ok() && st.error().what.find("disk full") != std::string::npos) {
+    hal::log::warning("outbox", st.error().what + "; staying at schema v" +
+                                    std::to_string(kMinWorkingVersion) + " until the next start");
+    return {};
+  }
+  return st;
+}
+
+// Migrates to `target` (at most kSchemaVersion) in one transaction: all steps or none.
+hal::Status Outbox::migrate_to(int target) {
+  auto tx = SqlTransaction::begin(db_.get());
+  if (!tx.ok()) {
+    return std::move(tx).error().context("migrate");
+  }
+  auto v = SqlStatement::prepare(db_.get(), "PRAGMA user_version");
+  if (!v.ok()) {
+    return std::move(v).error();
+  }
+  auto row = v->step("read schema version");
+  if (!row.ok()) {
+    return std::move(row).error();
+  }
+  const int have = *row ? static_cast<int>(v->int_at(0)) : 0;
+  v->reset();  // an open statement would block DROP TABLE in the v3 migration
+  if (have > kSchemaVersion) {
+    return hal::Error(hal::Errc::storage, "migrate: database schema v" + std::to_string(have) +
+                                              " is newer than this program understands (v" +
+                                              std::to_string(kSchemaVersion) + "); refusing to touch it");
+  }
+  if (have >= target) {
+    return {};  // the transaction rolls back: nothing was written
+  }
+  for (int i = have; i < target; ++i) {
+    ION_TRY(sql_exec(db_.get(), kMigrations[i], "migrate to v" + std::to_string(i + 1)), "outbox");
+  }
+  std::string set = "PRAGMA user_version = " + std::to_string(target);
+  ION_TRY(sql_exec(db_.get(), set.c_str(), "set schema version"), "migrate");
+  return tx->commit();
+}
+
+std::int64_t Outbox::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch()).count();
+}
+
+hal::Result<std::uint64_t> Outbox::used_bytes() {
+  auto s = SqlStatement::prepare(db_.get(),
+                                 "SELECT (SELECT page_count FROM pragma_page_count()) -"
+                                 " (SELECT freelist_count FROM pragma_freelist_count()),"
+                                 " (SELECT page_size FROM pragma_page_size())");
+  if (!s.ok()) {
+    return std::move(s).error();
+  }
+  auto row = s->step("measure size");
+  if (!row.ok()) {
+    return std::move(row).error();
+  }
+  return static_cast<std::uint64_t>(s->int_at(0)) * static_cast<std::uint64_t>(s->int_at(1));
+}
+
+hal::Status Outbox::make_room(std::size_t need, std::size_t uncounted) {
+  // Only delivered intents may go early; the oldest first, a chunk at a time. The statement is
+  // prepared (and the seq floor kept) only once pruning is needed, not on every append.
+  std::optional<SqlStatement> del;
+  for (;;) {
+    auto used = used_bytes();
+    if (!used.ok()) {
+      return std::move(used).error();
+    }
+    if (*used + need <= limits_.max_bytes) {
+      return {};
+    }
+    if (!del) {
+      ION_TRY(keep_seq_floor("state = 2", 0), "make room");
+      auto s =
+          SqlStatement::prepare(db_.get(),
+                                "DELETE FROM intents WHERE seq IN (SELECT seq FROM intents WHERE state = 2"
+                                " ORDER BY finished_ms, seq LIMIT 256)");
+      if (!s.ok()) {
+        return std::move(s).error();
+      }
+      del.emplace(std::move(s).value());
+    }
+    ION_TRY(del->run("prune delivered intents"), "make room");
+    if (sqlite3_changes(db_.get()) == 0) {
+      auto st = stats();
+      std::uint64_t undelivered = st.ok() ? st->pending + st->in_flight + st->dead : 0;
+      undelivered -= std::min<std::uint64_t>(undelivered, uncounted);
+      return hal::Error(hal::Errc::busy, "queue full: " + mib(*used) + " of " + mib(limits_.max_bytes) +
+                                             " used by " + std::to_string(undelivered) +
+                                             " undelivered intents (nothing was evicted)");
+    }
+  }
+}
+
+hal::Result<std::string> Outbox::append(const NewIntent& intent) {
+  auto ids = append_all({intent});
+  if (!ids.ok()) {
+    return std::move(ids).error();
+  }
+  return std::move(ids->front());
+}
+
+// All of one event's intents in one transaction: the event is accepted whole or not at all
+// (a crash or a full disk never leaves half of a scan's intents behind), and it costs one
+// fsync instead of one per intent, which is what keeps a scan's accept time near one fsync.
+hal::Result<std::vector<std::string>> Outbox::append_all(const std::vector<NewIntent>& intents) {
+  std::size_t need = 0;
+  for (const auto& intent : intents) {
+    if (intent.inputs_json.size() > kMaxInputsBytes) {
+      return hal::Error(hal::Errc::parse, "outbox: append: inputs are " +
+                                              std::to_string(intent.inputs_json.size()) + " bytes (limit " +
+                                              std::to_string(kMaxInputsBytes) + ")");
+    }
+    ION_TRY(validate_intent(intent.kind, intent.inputs_json), "outbox: append");
+    need += kRowOverhead + intent.inputs_json.size() + intent.kind.size() + intent.subject.size() +
+            intent.at.boot_id.size();
+  }
+  auto tx = SqlTransaction::begin(db_.get());
+  if (!tx.ok()) {
+    return std::move(tx).error().context("outbox: append");
+  }
+  ION_TRY(make_room(need), "outbox: append");
+  auto ins = SqlStatement::prepare(
+      db_.get(), (std::string("INSERT INTO intents (seq, uuid, kind, inputs, subject, wall_ms, boot_id,"
+                              " since_boot_ns, wall_synced, accepted_ms) VALUES (") +
+                  kNextSeq + ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                     .c_str());
+  if (!ins.ok()) {
+    return std::move(ins).error().context("outbox: append");
+  }
+  std::vector<std::string> ids;
+  for (const auto& intent : intents) {
+    const std::int64_t now = now_ms();
+    auto uuid = make_uuid(now);
+    if (!uuid.ok()) {
+      return std::move(uuid).error().context("outbox: append: make uuid");
+    }
+    ins->reset();
+    ins->bind(1, *uuid)
+        .bind(2, intent.kind)
+        .bind(3, intent.inputs_json)
+        .bind(4, intent.subject)
+        .bind(5, intent.at.wall_ms)
+        .bind(6, intent.at.boot_id)
+        .bind(7, intent.at.since_boot_ns)
+        .bind(8, std::int64_t{intent.at.wall_synced ? 1 : 0})
+        .bind(9, now);
+    ION_TRY(ins->run("insert"), "outbox: append");
+    ids.push_back(std::move(uuid).value());
+  }
+  // The estimate above is only an estimate: an insert that splits pages of the table and its
+  // indexes can take more pages than the rows' bytes, and how many depends on SQLite's
+  // version. So measure again before committing; if the event went over the limit after all,
+  // prune more delivered intents or refuse the event (the transaction rolls back whole).
+  ION_TRY(make_room(0, intents.size()), "outbox: append");
+  ION_TRY(tx->commit(), "outbox: append");
+  ++generation_;
+  return ids;
+}
+
+hal::Result<std::vector<IntentRecord>> Outbox::query(const char* where_sql, const std::string& text_arg,
+                                                     std::int64_t int_arg) {
+  std::string sql = std::string("SELECT ") + kColumns + " FROM intents " + where_sql;
+  auto s = SqlStatement::prepare(db_.get(), sql.c_str());
+  if (!s.ok()) {
+    return std::move(s).error();
+  }
+  if (sql.find("?1") != std::string::npos) {
+    s->bind(1, text_arg);
+  }
+  if (sql.find("?2") != std::string::npos) {
+    s->bind(2, int_arg);
+  }
+  std::vector<IntentRecord> out;
+  for (;;) {
+    auto row = s->step("read intents");
+    if (!row.ok()) {
+      return std::move(row).error();
+    }
+    if (!*row) {
+      break;
+    }
+    out.push_back(read_record(*s));
+  }
+  return out;
+}
+
+hal::Result<std::vector<IntentRecord>> Outbox::pending(std::size_t limit) {
+  auto r = query("WHERE state = 0 ORDER BY seq LIMIT ?2", {}, static_cast<std::int64_t>(limit));
+  if (!r.ok()) {
+    return std::move(r).error().context("outbox: pending");
+  }
+  return r;
+}
+
+hal::Result<std::vector<IntentRecord>> Outbox::pending_heads(std::size_t limit) {
+  auto r = query(
+      "AS i WHERE state = 0 AND (subject = '' OR seq = (SELECT MIN(seq) FROM intents AS j"
+      " WHERE j.subject != '' AND j.subject = i.subject AND j.state IN (0, 1)))"
+      " ORDER BY seq LIMIT ?2",
+      {}, static_cast<std::int64_t>(limit));
+  if (!r.ok()) {
+    return std::move(r).error().context("outbox: pending heads");
+  }
+  return r;
+}
+
+}  // namespace agent

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// FileKeyProvider: the device secret in a 0600 file of exactly 32 random bytes (from Mbed
+// TLS CTR_DRBG seeded by getrandom()). Created once, on first provisioning; kept across
+// re-provisioning so a crash between writing the key and the sealed file cannot strand the
+// credentials. A key file that is group/other-accessible, or not 32 bytes, is refused.
+#pragma once
+
+#include <string>
+
+#include "agent/vault/key_provider.hpp"
+#include "agent/vault/secure_file.hpp"
+
+namespace agent {
+
+class FileKeyProvider final : public KeyProvider {
+ public:
+  static constexpr std::uint8_t kId = 1;
+  static constexpr std::size_t kKeySize = 32;
+
+  explicit FileKeyProvider(std::string path) : path_(std::move(path)) {}
+  std::uint8_t id() const override { return kId; }
+  const char* name() const override { return "device key file"; }
+  hal::Result<KeyBytes> device_key(bool create) override;
+  const std::string& path() const { return path_; }
+  // Why the last device_key() failed (none / missing / loose_mode / io / too_large).
+  PrivateFileError last_error() const { return last_error_; }
+
+ private:
+  std::string path_;
+  PrivateFileError last_error_ = PrivateFileError::none;
+};
+
+}  // namespace agent

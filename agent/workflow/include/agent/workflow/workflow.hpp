@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// Workflow: the station's rules as a state machine. State = the station context (current
+// unit, run, operator badge, location: string keys such as "unit.serial"); input = one
+// hal::StationEvent; output = intents handed to an IntentSink plus the feedback to show.
+//
+// Truthful feedback (DESIGN.md idea 1): the reaction carries Signal::accepted only when every
+// intent the rule produced was appended, i.e. committed by the outbox. Otherwise it is a red
+// signal with a distinct pattern: bad_scan (unreadable/rejected label or a value a template
+// needed is missing from it), not_matched (no rule for this label), no_unit (the rule needs a
+// unit or run and none was scanned yet), queue_full (outbox refused: Errc::busy),
+// storage_error (outbox failed to commit). The context changes only when the whole rule
+// succeeded, so a failed scan can simply be scanned again (intents are idempotent at ION).
+//
+// No I/O of its own: the sink is the only side effect, so tests are tables of events in and
+// intents + signals out. Used from the loop thread only.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/intent/intent.hpp"
+#include "agent/profile/profile.hpp"
+#include "agent/profile/value_template.hpp"
+#include "hal/device.hpp"
+#include "hal/result.hpp"
+
+namespace agent {
+
+// Where accepted intents go: the outbox in the daemon, a recorder in tests. Returns the
+// intent's id once it is durable.
+class IntentSink {
+ public:
+  virtual ~IntentSink() = default;
+  virtual hal::Result<std::string> append(const NewIntent& intent) = 0;
+  // One event's intents, all or none (the outbox does it in one transaction). The default
+  // appends one by one and suits sinks without transactions.
+  virtual hal::Result<std::vector<std::string>> append_all(const std::vector<NewIntent>& intents) {
+    std::vector<std::string> ids;
+    for (const auto& intent : intents) {
+      auto id = append(intent);
+      if (!id.ok()) {
+        return std::move(id).error();
+      }
+      ids.push_back(std::move(id).value());
+    }
+    return ids;
+  }
+};
+
+// GS1 application identifiers found in a scan ("01" -> "09506000134352"); empty when the scan
+// is not a GS1 element string. Injected so the workflow stays independent of the decoder.
+using Gs1Decoder = std::function<std::map<std::string, std::string>(const hal::StationEvent& ev)>;
+
+struct Reaction {
+  int rule = -1;                        // index of the rule that fired; -1 = none
+  std::optional<Signal> signal;         // none for events that need no feedback (releases)
+  std::vector<Pattern> outputs;         // rule output actions, then the signal's patterns
+  std::vector<std::string> intent_ids;  // ids of the intents appended, in order
+  std::string message;                  // one line for the log: what happened, and why
+};
+
+class Workflow {
+ public:
+  using Context = std::map<std::string, std::string>;
+
+  Workflow(std::shared_ptr<const Profile> profile, Gs1Decoder gs1 = nullptr);
+
+  Reaction on_event(const hal::StationEvent& ev, const EventTime& at, IntentSink& sink);
+
+  // SIGHUP: new rules, same context (the unit on the bench is still the unit on the bench).
+  void set_profile(std::shared_ptr<const Profile> profile) { profile_ = std::move(profile); }
+  const Profile& profile() const { return *profile_; }
+  const Context& context() const { return context_; }
+  void restore_context(Context c) { context_ = std::move(c); }
+
+ private:
+  struct Scan {
+    const hal::StationEvent* ev;
+    std::map<std::string, std::string> gs1;
+    std::vector<std::string> groups;  // regex groups; [0] = whole text
+  };
+  bool matches(const Rule& rule, const hal::StationEvent& ev, Scan& scan) const;
+  std::optional<std::string> lookup(const std::string& name, const Scan& scan, const Context& ctx) const;
+  Reaction signal(Reaction r, Signal s, const std::string& why) const;
+  hal::Result<NewIntent> build_intent(const Action& a, const TemplateLookup& look, Context& next,
+                                      Signal& why) const;
+  Reaction run_rule(int index, const Scan& scan, const EventTime& at, IntentSink& sink);
+
+  std::shared_ptr<const Profile> profile_;
+  Gs1Decoder gs1_;
+  Context context_;
+};
+
+}  // namespace agent

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// StationDevices: the inputs and outputs a station profile names, built as HAL objects
+// (composition root: the only place that names EvdevScanner, TtyScanner, SimStation, ...),
+// plus the Feedback that plays the profile's signal patterns on the outputs.
+//
+// With a sim source (`ion-agent run --sim FIFO|-`) every input comes from one SimStation
+// (scan lines go to the profile's scanner input; press/release lines name button inputs) and
+// every output is a SimOutput printing "output NAME on|off" on stdout. Otherwise evdev and
+// serial inputs open their devices (a missing scanner is not fatal: it reports disconnected
+// and reopens with backoff) and `sim` inputs are refused. Owns everything it builds.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/profile/profile.hpp"
+#include "hal/device.hpp"
+#include "hal/feedback.hpp"
+#include "hal/result.hpp"
+
+namespace firmware {
+
+class StationDevices {
+ public:
+  static hal::Result<std::unique_ptr<StationDevices>> build(const agent::Profile& profile,
+                                                            const std::string& sim_source,
+                                                            hal::Clock::MonoTime now);
+
+  std::vector<hal::Device*> inputs() const;
+  hal::Feedback& feedback() { return feedback_; }
+  // Plays a workflow signal's / action's pattern (unknown outputs are logged, not fatal).
+  void play(const agent::Pattern& p, hal::Clock::MonoTime now);
+  std::vector<hal::DeviceStatus> status() const;
+  // Kind of each input for metrics: "scanner", "gpio", "sim".
+  std::string kind_of(const std::string& input) const;
+
+ private:
+  StationDevices() = default;
+  hal::Status build_sim(const agent::Profile& profile, const std::string& source);
+  hal::Status build_real(const agent::Profile& profile, hal::Clock::MonoTime now);
+  hal::Status build_outputs(const agent::Profile& profile, bool sim);
+
+  std::vector<std::unique_ptr<hal::Device>> inputs_;
+  std::vector<std::unique_ptr<hal::Output>> outputs_;
+  std::vector<std::pair<std::string, std::string>> kinds_;
+  hal::Feedback feedback_;
+};
+
+}  // namespace firmware
