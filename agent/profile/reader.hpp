@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ProfileReader: turns a parsed cJSON tree into a Profile, collecting every problem as
-// "FILE: $.path: reason". Private to profile.cpp; the key tables live in profile_reader.cpp.
+// "FILE: $.path: reason". Private to agent/profile: the key tables are in schema.cpp, the
+// cross-section checks in reader.cpp.
 #pragma once
 
 #include <cjson/cJSON.h>
@@ -30,6 +31,9 @@ class ProfileReader {
   void check_pattern(const Pattern& p, const std::string& output_path, const std::string& pattern_path);
 
  private:
+  // schema.cpp: the top-level table (and every section below it), and the outputs alone.
+  void read_sections(const cJSON* root, Profile& p);
+  void read_outputs(const cJSON* outputs, Profile& p);
   void check_rules(const Profile& p, const cJSON* rules);
   void check_templates_in(const cJSON* v, const Rule& rule, const std::string& path);
   void check_template(const std::string& tpl, const Rule& rule, const std::string& path);
