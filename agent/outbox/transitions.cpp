@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// Outbox: the dispatcher's commit path. State transitions decided for a batch of deliveries
+// are applied in one transaction (one fsync), and an operation's checkpoint is made durable
+// before it mutates ION.
+#include "agent/outbox/outbox.hpp"
+#include "agent/outbox/statement.hpp"
+
+namespace agent {
+
+hal::Status Outbox::apply(const Transition& t, std::int64_t now) {
+  const char* sql = nullptr;
+  switch (t.to) {
+    case Transition::To::in_flight:
+      sql = "UPDATE intents SET state = 1 WHERE uuid = ?1 AND state = 0";
+      break;
+    case Transition::To::done:
+      sql = "UPDATE intents SET state = 2, finished_ms = ?2, last_error = '' WHERE uuid = ?1";
+      break;
+    case Transition::To::retry:
+      sql =
+          "UPDATE intents SET state = 0, attempts = attempts + 1, next_attempt_ms = ?3,"
+          " last_error = ?4 WHERE uuid = ?1";
+      break;
+    case Transition::To::dead:
+      sql =
+          "UPDATE intents SET state = 3, attempts = attempts + 1, finished_ms = ?2,"
+          " last_error = ?4 WHERE uuid = ?1";
+      break;
+  }
+  auto s = SqlStatement::prepare(db_.get(), sql);
+  if (!s.ok()) {
+    return std::move(s).error();
+  }
+  // Unused parameter numbers are ignored by SQLite (SQLITE_RANGE), so bind them all.
+  s->bind(1, t.uuid).bind(2, now).bind(3, t.next_attempt_ms).bind(4, t.error);
+  ION_TRY(s->run("update intent"), "commit");
+  if (t.to == Transition::To::done) {
+    return set_meta("last_delivery_ms", std::to_string(now));
+  }
+  if (t.to == Transition::To::in_flight) {
+    return {};
+  }
+  ION_TRY(set_meta("last_error", t.error), "commit");
+  ION_TRY(set_meta("last_error_ms", std::to_string(now)), "commit");
+  if (t.to != Transition::To::dead) {
+    return {};
+  }
+  // Later intents about the same subject assumed this one happened: they die with it.
+  auto dep = SqlStatement::prepare(db_.get(),
+                                   "UPDATE intents SET state = 3, finished_ms = ?2, failed_dep = ?1,"
+                                   " last_error = 'dependency failed: ' || ?1 || ': ' || ?4"
+                                   " WHERE state = 0 AND subject != '' AND"
+                                   " subject = (SELECT subject FROM intents WHERE uuid = ?1) AND"
+                                   " seq > (SELECT seq FROM intents WHERE uuid = ?1)");
+  if (!dep.ok()) {
+    return std::move(dep).error();
+  }
+  dep->bind(1, t.uuid).bind(2, now).bind(4, t.error);
+  return dep->run("fail dependants");
+}
+
+hal::Status Outbox::commit(const std::vector<Transition>& batch) {
+  if (batch.empty()) {
+    return {};
+  }
+  auto tx = SqlTransaction::begin(db_.get());
+  if (!tx.ok()) {
+    return std::move(tx).error().context("outbox: commit");
+  }
+  const std::int64_t now = now_ms();
+  for (const auto& t : batch) {
+    ION_TRY(apply(t, now), "outbox");
+  }
+  ION_TRY(tx->commit(), "outbox: commit");
+  return {};
+}
+
+hal::Status Outbox::save_progress(const std::string& uuid, const std::string& progress_json) {
+  auto s = SqlStatement::prepare(db_.get(), "UPDATE intents SET progress = ?2 WHERE uuid = ?1");
+  if (!s.ok()) {
+    return std::move(s).error().context("outbox: save progress");
+  }
+  s->bind(1, uuid).bind(2, progress_json);
+  ION_TRY(s->run("save progress"), "outbox");
+  return {};
+}
+
+}  // namespace agent
