@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// issue.create (an NCR on a unit, ion-api.md §5.8) and graphql.raw (the integrator's escape
-// hatch, at-least-once).
+// issue.create: an NCR on a unit, looked up by its marker before it is created.
 #include <ctime>
 
 #include "agent/common/json.hpp"
@@ -110,26 +109,10 @@ class IssueCreate final : public UnitRunOp {
   }
 };
 
-class GraphqlRaw final : public OpBase {
- public:
-  using OpBase::OpBase;
-
- private:
-  void run() override {
-    const cJSON* v = input("variables");
-    Json vars(v != nullptr ? cJSON_Duplicate(v, 1) : cJSON_CreateObject());
-    send(input_text("document"), std::move(vars), [this](const cJSON*) { deliver(); });
-  }
-};
-
 }  // namespace
 
 std::shared_ptr<IonOp> make_issue_create(OpArgs a) {
   return std::make_shared<IssueCreate>(std::move(a));
-}
-
-std::shared_ptr<IonOp> make_graphql_raw(OpArgs a) {
-  return std::make_shared<GraphqlRaw>(std::move(a));
 }
 
 }  // namespace agent
