@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// step.fields: data-collection values on a run step, typed as ION expects (ion-api.md §5.7).
+// step.fields: data-collection values on a run step, typed as ION expects (agent/ion/README.md §5.7).
 #include <strings.h>
 
 #include <cmath>
@@ -190,7 +190,7 @@ class StepFields final : public UnitRunOp {
         "mutation SetField($input: UpdateRunStepFieldValueInput!) {"
         " updateRunStepFieldValue(input: $input) { runStepField { id value _etag } } }",
         std::move(vars), [this, writes, i](const cJSON* data) {
-          // Field etags may be per step (ion-api.md §4): fields that shared the old etag
+          // Field etags may be per step (agent/ion/README.md §4): fields that shared the old etag
           // share the new one.
           auto fresh = json::str(json::at(data, {"updateRunStepFieldValue", "runStepField"}), "_etag");
           const std::string old = (*writes)[i].etag;

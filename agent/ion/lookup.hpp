@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Lookups shared by the ION operations (private to agent/src): the unit (part inventory) by
+// Lookups shared by the ION operations (private to agent/ion): the unit (part inventory) by
 // serial, the unit's open run of a procedure, and the step a step-level intent targets.
-// Documents follow what ION's own example code sends (ion-api.md §3, §6.9): connections with
+// Documents follow what ION's own example code sends (agent/ion/README.md §3): connections with
 // `first`/`after`, `filters: {field: {op: value}}`, ids as `ID`, scanned text in variables.
 #pragma once
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// OpBase: the machinery every ION operation shares (private to agent/src). An operation is a
+// OpBase: the machinery every ION operation shares (private to agent/ion). An operation is a
 // chain of GraphQL requests written as continuations; run() starts it from scratch, so a
 // concurrency conflict (stale etag) or a dropped connection simply re-runs it: every operation
 // looks before it acts, which makes the re-run safe. Non-ok responses end the operation here
@@ -67,7 +67,7 @@ class OpBase : public IonOp, public std::enable_shared_from_this<OpBase> {
   bool finished_ = false;
 };
 
-// Factories, one per kind (ion_ops_*.cpp).
+// Factories, one per kind (unit.cpp, run.cpp, fields.cpp, issue.cpp, raw.cpp).
 std::shared_ptr<IonOp> make_unit_ensure(OpArgs a);
 std::shared_ptr<IonOp> make_unit_move(OpArgs a);
 std::shared_ptr<IonOp> make_run_ensure(OpArgs a);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // run.ensure and step.status: runs are started and completed by driving their steps, since a
-// run's status is derived from its steps (ion-api.md §5.5, §5.6).
+// run's status is derived from its steps (agent/ion/README.md §5.5, §5.6).
 #include "agent/common/json.hpp"
 #include "lookup.hpp"
 
@@ -33,7 +33,7 @@ class RunEnsure final : public UnitRunOp {
              return;
            }
            std::string title = input_text("title");
-           if (title.empty()) {  // the importers' convention (ion-api.md §5.5)
+           if (title.empty()) {  // the importers' convention (agent/ion/README.md §5.5)
              title =
                  unit.part_number + " - " + unit.serial + " - " + json::str(proc, "title").value_or("run");
            }

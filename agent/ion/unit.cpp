@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// unit.ensure and unit.move: the part inventory of a serialized unit (ion-api.md §5.2, §5.3).
+// unit.ensure and unit.move: the part inventory of a serialized unit (agent/ion/README.md §5.2, §5.3).
 #include <strings.h>
 
 #include "agent/common/json.hpp"

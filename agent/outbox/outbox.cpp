@@ -39,7 +39,7 @@ const char* const kMigrations[] = {
     " finished_ms INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX intents_by_state ON intents(state, seq);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
-    // v2: event time for clock correction (DESIGN.md idea 8), operation checkpoints and
+    // v2: event time for clock correction (agent/README.md rule 8), operation checkpoints and
     // dependency tracking for dead letters.
     "ALTER TABLE intents ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE intents ADD COLUMN since_boot_ns INTEGER NOT NULL DEFAULT 0;"

@@ -54,9 +54,6 @@ const OutputSpec* Profile::output(const std::string& name) const {
   return nullptr;
 }
 
-// Inputs each intent kind takes. Kept in step with the outbox's intent documentation
-// (agent/ion_ops): `serial` is filled from the context's unit.serial when a rule omits it, and
-// step intents take `procedureId` from the context's run.procedureId.
 namespace {
 
 std::string read_file(const std::string& path, std::string& error) {

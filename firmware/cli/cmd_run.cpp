@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// ion-agent run: the station daemon (firmware/station.hpp). Exit codes: 0 after a clean stop,
+// ion-agent run: the station daemon (firmware/runtime/station.hpp). Exit codes: 0 after a clean stop,
 // kExitConfig for a profile, device or credential problem found before starting, 1 when the
 // loop fails.
 #include <cstdio>

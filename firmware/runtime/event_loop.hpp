@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// EventLoop: the daemon's one loop on one thread (DESIGN.md "One thread, one event loop").
+// EventLoop: the daemon's one loop on one thread (README "One loop, one thread").
 // Everything is a file descriptor or a deadline: station devices (hal::Device), a signalfd
 // for SIGTERM/SIGINT/SIGHUP, extra fds (the time-sync timerfd) and timers, which are
 // functions returning their next deadline. The wait itself is a Waiter: in the daemon it is

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Station: `ion-agent run`, the daemon. Composition root that owns the profile, the station
 // devices and feedback, the workflow, the outbox, the dispatcher, the GraphQL client and the
-// event loop, and wires them (DESIGN.md "Data flow"):
+// event loop, and wires them (README "Data flow in 60 seconds"):
 //   device fd -> StationEvent -> Workflow -> Outbox::append (committed) -> feedback (green/red)
 //   -> Dispatcher::poll -> ION operations -> CurlGraphqlClient (curl_multi_poll also waits on
 //   the device fds, the signalfd and the time-sync timerfd).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // TimeSync: knows whether the wall clock can be trusted and stamps events with an
-// agent::EventTime (DESIGN.md idea 8). Boards without an RTC boot in 1970 or at their last
+// agent::EventTime (agent/README.md rule 8). Boards without an RTC boot in 1970 or at their last
 // shutdown; events recorded then carry wall_synced = false plus boot id and CLOCK_BOOTTIME,
 // and once the clock is synchronised the daemon rewrites their wall time (same boot) from
 // boot_wall = wall_now - since_boot_now before they are sent (Outbox::correct_unsynced_times).

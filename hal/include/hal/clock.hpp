@@ -3,7 +3,7 @@
 //  - wall():   CLOCK_REALTIME; may be wrong on boards without an RTC until NTP syncs.
 //  - mono():   CLOCK_MONOTONIC; for deadlines, timeouts and backoff.
 //  - since_boot(): CLOCK_BOOTTIME; with the boot id, it lets an event's wall time be
-//    corrected after the clock is synchronised (DESIGN.md idea 8).
+//    corrected after the clock is synchronised (agent/README.md rule 8).
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// classify_graphql_response: content first, status second (ion-api.md §3), and the transport
+// classify_graphql_response: content first, status second (agent/ion/README.md §3), and the transport
 // policy helpers (URL rule, Retry-After parsing).
 #include <CppUTest/TestHarness.h>
 

@@ -5,7 +5,7 @@
 Each stream is what a keyboard-wedge barcode scanner sends for one or more scans: EV_MSC scan
 codes, EV_KEY press/release, EV_SYN reports, 4 ms per key, in the 24-byte little-endian layout
 of 64-bit Linux (struct timeval + type + code + value). The key sequences come from this file's
-own layout tables (independent of hal/src/keymap.cpp), so a test that decodes a stream checks
+own layout tables (independent of hal/src/scanner/keymap.cpp), so a test that decodes a stream checks
 the agent's keymap against a second description of the layout.
 
   gen_evdev_streams.py [--out DIR]     write the streams (default: this script's folder)

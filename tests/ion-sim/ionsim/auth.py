@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Keycloak-style client-credentials tokens and ION's 401 answers (ion-api.md §2).
+"""Keycloak-style client-credentials tokens and ION's 401 answers (agent/ion/README.md §2).
 
 Tokens are JWTs signed HS256 with a per-state-dir secret (ION's are RS256 from Keycloak; the
 agent treats the token as opaque, so the algorithm does not matter, the shape does). The

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The Query and Mutation root for one request (ion-api.md §5).
+"""The Query and Mutation root for one request (agent/ion/README.md §5).
 
 A Root is built per request with the caller's user id; the server holds the store lock while
 the engine executes, so every mutation is atomic with respect to other requests. A mutation

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""ION's domain rules for runs, run steps and run step fields (ion-api.md §5.5-§5.7).
+"""ION's domain rules for runs, run steps and run step fields (agent/ion/README.md §5.5-§5.7).
 
 Pure functions over Store records; they raise SimError with a clear message naming the object
 and what was wrong. Rules marked "guessed" are not documented by ION and are listed as such

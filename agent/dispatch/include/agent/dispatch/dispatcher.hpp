@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Dispatcher: moves intents from the Outbox to ION through the ION operations, from the
-// owner's event loop, never blocking on the network (DESIGN.md ideas 4 and 5).
+// owner's event loop, never blocking on the network (agent/README.md rules 4 and 5).
 //
 // Loop contract (single thread; the thread that owns the Outbox and the GraphqlClient):
 //   - call poll(now) when next_due() has passed, after the GraphqlClient delivered responses

@@ -22,7 +22,7 @@ struct GraphqlRequest {
 };
 
 // How a request ended, classified once, by error content first and HTTP status second
-// (ion-api.md §3).
+// (agent/ion/README.md §3).
 enum class GraphqlOutcome {
   ok,              // HTTP 200 and no errors[]
   network,         // DNS, connect, TLS or a dropped connection: retry later

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ION operations: each intent kind turned into GraphQL lookups and mutations at send time
-// (DESIGN.md ideas 2, 3 and 5; ion-api.md §3-§5). An operation resolves ids and `_etag`s when
+// (agent/README.md rules 2, 3 and 5; agent/ion/README.md §3-§5). An operation resolves ids and `_etag`s when
 // it runs, looks before it acts, and is restartable from scratch, so delivering the same intent
 // twice changes ION once. Every value from the station travels in GraphQL variables.
 //

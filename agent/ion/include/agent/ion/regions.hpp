@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The ION environments (ion-api.md §1): region name → API base and token endpoint. Keys are
+// The ION environments (agent/ion/README.md §1): region name → API base and token endpoint. Keys are
 // per environment; a key from one fails on another ("Unable to find appropriate RSA key").
 // Tenants with dedicated hosts pass both URLs explicitly instead.
 #pragma once

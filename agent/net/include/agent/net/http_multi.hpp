@@ -11,7 +11,7 @@
 // caller's fds with no timeout (curl_multi_poll takes no infinite timeout), so a daemon with
 // nothing to send sleeps in the kernel until one of its own fds is ready.
 // Transfers use CURLOPT_NOSIGNAL (no alarm-based DNS timeouts in a daemon), so the process
-// must ignore SIGPIPE (firmware/main.cpp does).
+// must ignore SIGPIPE (firmware/cli/main.cpp does).
 #pragma once
 
 #include <curl/curl.h>

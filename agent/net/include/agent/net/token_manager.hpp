@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // TokenManager: OAuth client-credentials tokens for one ION API key, kept in memory only.
 //  - Exchange: form-encoded POST grant_type=client_credentials&client_id=..&client_secret=..
-//    to the token URL (ion-api.md §2); the answer's access_token and expires_in are used.
+//    to the token URL (agent/ion/README.md §2); the answer's access_token and expires_in are used.
 //  - Renewal ahead of expiry: at lifetime - min(30 s, 20 % of lifetime) after the request was
 //    sent (270 s of a 300 s token), while the old token stays usable until it expires.
 //  - A 401 from /graphql invalidates the token it was sent with (the client renews once and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Outbox: the durable queue of intents between the station workflow and ION (DESIGN.md ideas
-// 1 and 4). One SQLite file in the state directory, WAL mode, synchronous=FULL.
+// Outbox: the durable queue of intents between the station workflow and ION (agent/README.md
+// rules 1 and 4). One SQLite file in the state directory, WAL mode, synchronous=FULL.
 //
 // Contract:
 //  - append() returns a UUID only after the intent's transaction has committed (fsynced): that
@@ -118,7 +118,7 @@ class Outbox {
 
   hal::Result<QueueStats> stats();
 
-  // DESIGN.md idea 8: once the clock is synchronised, the wall time of every unsynchronised
+  // agent/README.md rule 8: once the clock is synchronised, the wall time of every unsynchronised
   // event recorded during boot `boot_id` becomes boot_wall_ms + since_boot, where boot_wall_ms
   // is the true wall time at which that boot started. Returns how many were corrected.
   hal::Result<int> correct_unsynced_times(const std::string& boot_id, std::int64_t boot_wall_ms);

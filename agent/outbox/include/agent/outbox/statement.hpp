@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SqlStatement: a prepared SQLite statement with bind/step/column helpers, and the mapping of
-// SQLite result codes onto hal::Errc (private to agent/src). Owns the sqlite3_stmt; borrows
+// SQLite result codes onto hal::Errc (for agent/outbox only). Owns the sqlite3_stmt; borrows
 // the connection. Errors read "<action>: <sqlite message>".
 #pragma once
 

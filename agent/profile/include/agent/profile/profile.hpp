@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Station profile: the one JSON file a manufacturing engineer writes (DESIGN.md "Station
-// profile"). It names the station's inputs and outputs, the rules that turn inputs into
+// Station profile: the one JSON file a manufacturing engineer writes (README "The demo, the daemon and
+// station profiles"). It names the station's inputs and outputs, the rules that turn inputs into
 // intents, feedback patterns, outbox limits, logging and metrics. The ION environment (API and
 // token URLs) is sealed with the key at provisioning; a profile only adds network settings.
 //
@@ -9,8 +9,8 @@
 // in an Error with code Errc::config. A Profile value is immutable once loaded; SIGHUP builds
 // a new one and swaps it in only if it loaded cleanly.
 //
-// Keys are described in tables (profile_schema.cpp, after Fluent Bit's config_map), which
-// also drive `ion-agent check --config F --keys` documentation output.
+// Keys are described in tables (schema.cpp, after Fluent Bit's config_map), each row with the
+// key's type, range and a one-line meaning; the engine that reads them is key_table.hpp.
 #pragma once
 
 #include <chrono>
@@ -26,7 +26,7 @@
 
 namespace agent {
 
-// Network settings for ION (same keys as firmware/ion_cli's apply_profile_network; see
+// Network settings for ION (same keys as firmware/cli/ion_connection's apply_profile_network; see
 // agent/http_settings.hpp). Empty strings leave the provisioned / default value.
 struct IonSettings {
   std::string ca_file;            // PEM bundle

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Value templates for intent inputs: "{scan}", "{gs1.21}", "{unit.serial}", "{context.x}",
 // "{match.1}". A template is only ever rendered into one JSON *string value* of an intent's
-// inputs (DESIGN.md idea 7: scanned text is data, never part of a GraphQL document), so no
+// inputs (agent/README.md rule 7: scanned text is data, never part of a GraphQL document), so no
 // escaping rules apply here; cJSON escapes the result when the inputs are printed.
 // "{{" and "}}" stand for literal braces. Pure functions, no state.
 #pragma once

@@ -3,7 +3,7 @@
 // unit, run, operator badge, location: string keys such as "unit.serial"); input = one
 // hal::StationEvent; output = intents handed to an IntentSink plus the feedback to show.
 //
-// Truthful feedback (DESIGN.md idea 1): the reaction carries Signal::accepted only when every
+// Truthful feedback (agent/README.md rule 1): the reaction carries Signal::accepted only when every
 // intent the rule produced was appended, i.e. committed by the outbox. Otherwise it is a red
 // signal with a distinct pattern: bad_scan (unreadable/rejected label or a value a template
 // needed is missing from it), not_matched (no rule for this label), no_unit (the rule needs a
