@@ -32,6 +32,8 @@ const char* to_string(Signal s) noexcept {
       return "storage_error";
     case Signal::not_matched:
       return "not_matched";
+    case Signal::interlock:
+      return "interlock";
   }
   return "?";
 }

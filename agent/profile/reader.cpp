@@ -17,8 +17,11 @@ void ProfileReader::error(const std::string& path, const std::string& reason) {
   errors_.push_back(file_ + ": " + path + ": " + reason);
 }
 
-void ProfileReader::collect_context_keys(const cJSON* rules) {
+void ProfileReader::collect_context_keys(const cJSON* rules, const cJSON* location) {
   context_keys_ = {"station", "run.procedureId"};
+  if (cJSON_IsString(location) && location->valuestring[0] != '\0') {
+    context_keys_.insert("station.location");
+  }
   for (const cJSON* r = rules != nullptr ? rules->child : nullptr; r != nullptr; r = r->next) {
     const cJSON* actions = cJSON_GetObjectItemCaseSensitive(r, "do");
     for (const cJSON* a = actions != nullptr ? actions->child : nullptr; a != nullptr; a = a->next) {
@@ -114,6 +117,20 @@ void ProfileReader::check_intent(const Action& a, const cJSON* obj, const Rule& 
   }
 }
 
+void ProfileReader::check_require(const Rule& rule, const cJSON* rv, const std::string& path) {
+  const cJSON* req = cJSON_GetObjectItemCaseSensitive(rv, "require");
+  int k = 0;
+  for (const cJSON* e = cJSON_IsArray(req) ? req->child : nullptr; e != nullptr; e = e->next, ++k) {
+    auto c = cJSON_IsString(e) ? parse_condition(e->valuestring) : std::nullopt;
+    if (c && c->kind == Condition::Kind::at_location) {
+      check_template(c->arg, rule, index(child(path, "require"), k));
+    }
+  }
+  if (rule.require.empty() && cJSON_GetObjectItemCaseSensitive(rv, "offline") != nullptr) {
+    error(child(path, "offline"), "'offline' applies to rules with 'require' only");
+  }
+}
+
 void ProfileReader::check_rules(const Profile& p, const cJSON* rules) {
   int i = 0;
   for (const cJSON* rv = rules != nullptr ? rules->child : nullptr;
@@ -137,6 +154,7 @@ void ProfileReader::check_rules(const Profile& p, const cJSON* rules) {
     if (rule.event != "scan" && (rule.match || !rule.gs1.empty())) {
       error(path, "'match' and 'gs1' apply to scan rules only");
     }
+    check_require(rule, rv, path);
     const cJSON* actions = cJSON_GetObjectItemCaseSensitive(rv, "do");
     int j = 0;
     for (const cJSON* av = actions != nullptr ? actions->child : nullptr;
@@ -170,6 +188,7 @@ void ProfileReader::apply_default_feedback(Profile& p) {
     put(Signal::no_unit, {"red", "blink 400ms/200ms x2"});
     put(Signal::queue_full, {"red", "pulse 1500ms"});
     put(Signal::storage_error, {"red", "blink 120ms x6"});
+    put(Signal::interlock, {"red", "blink 800ms/200ms x3"});
   }
 }
 
@@ -187,7 +206,8 @@ Profile ProfileReader::read(const cJSON* root) {
     scratch.read_outputs(outputs, outputs_only);
   }
   profile_ = &outputs_only;
-  collect_context_keys(cJSON_GetObjectItemCaseSensitive(root, "rules"));
+  collect_context_keys(cJSON_GetObjectItemCaseSensitive(root, "rules"),
+                       cJSON_GetObjectItemCaseSensitive(root, "location"));
   read_sections(root, p);
   profile_ = nullptr;
   check_rules(p, cJSON_GetObjectItemCaseSensitive(root, "rules"));

@@ -38,7 +38,8 @@ class ProfileReader {
   void check_templates_in(const cJSON* v, const Rule& rule, const std::string& path);
   void check_template(const std::string& tpl, const Rule& rule, const std::string& path);
   void check_intent(const Action& a, const cJSON* obj, const Rule& rule, const std::string& path);
-  void collect_context_keys(const cJSON* rules);
+  void collect_context_keys(const cJSON* rules, const cJSON* location);
+  void check_require(const Rule& rule, const cJSON* rv, const std::string& path);
   void apply_default_feedback(Profile& p);
   void check_feedback(const Profile& p);
 

@@ -126,6 +126,30 @@ void store_actions(ProfileReader& r, const cJSON* v, Rule& o, const std::string&
   }
 }
 
+void store_require(ProfileReader& r, const cJSON* v, Rule& o, const std::string& path) {
+  int i = 0;
+  for (const cJSON* e = v->child; e != nullptr; e = e->next, ++i) {
+    auto c = cJSON_IsString(e) ? parse_condition(e->valuestring) : std::nullopt;
+    if (!c) {
+      r.error(index(path, i), "expected no_open_issues, run_not_held or at_location:NAME");
+      continue;
+    }
+    o.require.push_back(std::move(*c));
+  }
+  if (i == 0) {
+    r.error(path, "expected at least one condition");
+  }
+}
+
+void store_offline(ProfileReader& r, const cJSON* v, Rule& o, const std::string& path) {
+  std::string w = v->valuestring;
+  if (w == "accept" || w == "refuse") {
+    o.offline = w == "accept" ? Rule::Offline::accept : Rule::Offline::refuse;
+  } else {
+    r.error(path, "unknown value '" + w + "' (expected accept, refuse)");
+  }
+}
+
 const Key<Rule> kRuleKeys[] = {
     {"on", JType::string, true, 0, 0, ION_STR(Rule, on), "input name"},
     {"event", JType::string, false, 0, 0, ION_STR(Rule, event), "scan | press | release | long_press"},
@@ -133,6 +157,10 @@ const Key<Rule> kRuleKeys[] = {
      "POSIX extended regex (ERE) the whole scan must match"},
     {"gs1", JType::array, false, 0, 0, store_gs1, "GS1 AIs the scan must carry"},
     {"do", JType::array, true, 0, 0, store_actions, "actions, in order"},
+    {"require", JType::array, false, 0, 0, store_require,
+     "ION conditions checked before accepting: no_open_issues, run_not_held, at_location:NAME"},
+    {"offline", JType::string, false, 0, 0, store_offline,
+     "ION unreachable for a 'require' check: refuse (default) | accept (queue, noting the skip)"},
     {"comment", JType::string, false, 0, 0, nullptr, "free text"},
 };
 
@@ -177,9 +205,9 @@ void store_feedback(ProfileReader& r, const cJSON* v, Profile& p, const std::str
       ++s;
     }
     if (s == kSignalCount) {
-      r.error(
-          at,
-          "unknown signal (expected accepted, bad_scan, no_unit, queue_full, storage_error, not_matched)");
+      r.error(at,
+              "unknown signal (expected accepted, bad_scan, no_unit, queue_full, storage_error, not_matched, "
+              "interlock)");
       continue;
     }
     if (!cJSON_IsObject(e)) {
@@ -220,8 +248,22 @@ const Key<MetricsSettings> kMetricsKeys[] = {
     {"interval_s", JType::integer, false, 1, 3600, ION_INT(MetricsSettings, interval_s), "rewrite interval"},
 };
 
+const Key<InterlockSettings> kInterlockKeys[] = {
+    {"timeout_ms", JType::integer, false, 100, 60000, ION_INT(InterlockSettings, timeout_ms),
+     "longest wait for ION's answer to a 'require' check"},
+    {"cache_s", JType::integer, false, 0, 3600, ION_INT(InterlockSettings, cache_s),
+     "reuse a unit's passed check this long (0 = ask every time)"},
+};
+
 const Key<Profile> kTopKeys[] = {
     {"station", JType::string, false, 0, 0, ION_STR(Profile, station), "station name"},
+    {"location", JType::string, false, 0, 0, ION_STR(Profile, location),
+     "the station's ION location name ({station.location})"},
+    {"interlocks", JType::object, false, 0, 0,
+     [](ProfileReader& r, const cJSON* v, Profile& p, const std::string& at) {
+       read_object(r, v, at, kInterlockKeys, p.interlocks);
+     },
+     "timeouts of the rules' 'require' checks"},
     {"comment", JType::string, false, 0, 0, nullptr, "free text"},
     {"ion", JType::object, false, 0, 0,
      [](ProfileReader& r, const cJSON* v, Profile& p, const std::string& at) {

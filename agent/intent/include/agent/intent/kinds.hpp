@@ -4,6 +4,10 @@
 // implicit inputs from it, and the outbox validates every intent with it before accepting.
 // What each kind does at ION lives in agent/ion/ops.hpp. A new kind is a row here plus an
 // operation there.
+//
+// The optional `interlock` input of the unit, run, step and issue kinds is written by the
+// workflow, not the profile: "skipped: <why>" when a rule's `require` check could not reach
+// ION and the rule says "offline": "accept" (agent/intent/interlock.hpp).
 #pragma once
 
 #include <string_view>

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/intent/interlock.hpp"
 #include "agent/profile/regex.hpp"
 #include "hal/log.hpp"
 #include "hal/result.hpp"
@@ -91,8 +92,10 @@ struct Pattern {
 };
 
 // Why the station lights up. Each has its own pattern so an operator can tell them apart.
-enum class Signal { accepted, bad_scan, no_unit, queue_full, storage_error, not_matched };
-constexpr int kSignalCount = 6;
+// interlock: a `require`d ION condition does not hold (or could not be checked and the rule
+// says "offline": "refuse").
+enum class Signal { accepted, bad_scan, no_unit, queue_full, storage_error, not_matched, interlock };
+constexpr int kSignalCount = 7;
 const char* to_string(Signal s) noexcept;
 
 struct Action {
@@ -112,6 +115,17 @@ struct Rule {
   std::optional<Regex> match;    // compiled; empty = any text
   std::vector<std::string> gs1;  // AIs that must be present, e.g. {"01", "21"}
   std::vector<Action> actions;
+  // Quality interlocks (agent/intent/interlock.hpp): ION conditions checked before the
+  // intents are accepted; at_location's arg is a template. `offline`: what to do when ION
+  // cannot answer in time (accept = queue and record that the check was skipped).
+  std::vector<Condition> require;
+  enum class Offline { refuse, accept };
+  Offline offline = Offline::refuse;
+};
+
+struct InterlockSettings {
+  int timeout_ms = 2000;  // longest wait for ION's answer before "offline" decides
+  int cache_s = 30;       // a passed check of a unit is reused this long (scan, then press)
 };
 
 struct OutboxSettings {
@@ -125,8 +139,9 @@ struct MetricsSettings {
 };
 
 struct Profile {
-  std::string file;     // where it came from (for messages)
-  std::string station;  // station name (status, metrics label, issue text)
+  std::string file;      // where it came from (for messages)
+  std::string station;   // station name (status, metrics label, issue text)
+  std::string location;  // the station's ION location name: {station.location}; "" = none
   IonSettings ion;
   std::vector<InputSpec> inputs;
   std::vector<OutputSpec> outputs;
@@ -135,6 +150,7 @@ struct Profile {
   OutboxSettings outbox;
   hal::log::Level log_level = hal::log::Level::info;
   MetricsSettings metrics;
+  InterlockSettings interlocks;
 
   const InputSpec* input(const std::string& name) const;
   const OutputSpec* output(const std::string& name) const;
