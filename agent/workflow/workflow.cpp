@@ -31,10 +31,44 @@ bool has(const cJSON* obj, const char* key) {
   return cJSON_GetObjectItemCaseSensitive(obj, key) != nullptr;
 }
 
+const IntentInput* input_of(const IntentKind& kind, const char* name) {
+  for (const auto& in : kind.inputs) {
+    if (std::string(in.name) == name) {
+      return &in;
+    }
+  }
+  return nullptr;
+}
+
+// The note a skipped interlock check leaves in each intent whose kind takes one.
+void note_skipped_check(NewIntent& intent, const std::string& why) {
+  const IntentKind* kind = find_intent_kind(intent.kind);
+  Json in(cJSON_Parse(intent.inputs_json.c_str()));
+  if (kind == nullptr || input_of(*kind, "interlock") == nullptr || !in) {
+    return;
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(in.get(), "interlock");
+  cJSON_AddStringToObject(in.get(), "interlock", ("skipped: " + why).c_str());
+  JsonText text(cJSON_PrintUnformatted(in.get()));
+  if (text) {
+    intent.inputs_json = text.get();
+  }
+}
+
+std::string conditions_text(const std::vector<Condition>& cs) {
+  std::string out;
+  for (const auto& c : cs) {
+    out += (out.empty() ? "" : ", ") + to_string(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 Workflow::Workflow(std::shared_ptr<const Profile> profile, Gs1Decoder gs1)
     : profile_(std::move(profile)), gs1_(std::move(gs1)) {}
+
+Workflow::~Workflow() = default;
 
 bool Workflow::matches(const Rule& rule, const hal::StationEvent& ev, Scan& scan) const {
   if (rule.on != ev.input || rule.event != hal::to_string(ev.kind)) {
@@ -65,6 +99,9 @@ std::optional<std::string> Workflow::lookup(const std::string& name, const Scan&
   }
   if (name == "station") {
     return profile_->station;
+  }
+  if (name == "station.location" && !profile_->location.empty()) {
+    return profile_->location;
   }
   if (name.rfind("gs1.", 0) == 0) {
     auto it = scan.gs1.find(name.substr(4));
@@ -123,6 +160,14 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
       return hal::Error(hal::Errc::not_found, "no run started for this unit yet");
     }
   }
+  // A kind that may take the run's procedure (issue.create: the issue goes on the run's step)
+  // gets it when the unit has a run; without one it does without.
+  const IntentInput* proc_in = input_of(*kind, "procedureId");
+  if (proc_in != nullptr && !proc_in->required && !has(inputs.get(), "procedureId")) {
+    if (auto proc = look("run.procedureId")) {
+      cJSON_AddStringToObject(inputs.get(), "procedureId", proc->c_str());
+    }
+  }
   if (a.intent_kind == "run.ensure") {
     const cJSON* proc = cJSON_GetObjectItemCaseSensitive(inputs.get(), "procedureId");
     if (cJSON_IsString(proc)) {
@@ -140,6 +185,13 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
 
 Reaction Workflow::on_event(const hal::StationEvent& ev, const EventTime& at, IntentSink& sink) {
   Reaction r;
+  if (pending_) {
+    // Behind an interlock check: decided in order once the answer is in.
+    queued_.push_back({ev, at, &sink});
+    r.deferred = true;
+    r.message = ev.input + ": waiting behind an interlock check";
+    return r;
+  }
   if (ev.kind == hal::StationEvent::Kind::scan && !ev.error.empty()) {
     return signal(std::move(r), Signal::bad_scan, ev.input + ": rejected scan: " + ev.error);
   }
@@ -201,6 +253,64 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
       }
     }
   }
+  if (!rule.require.empty()) {
+    Pending p;
+    p.r = std::move(r);
+    p.where = where;
+    p.offline = rule.offline;
+    p.intents = std::move(intents);
+    p.outputs = std::move(outputs);
+    p.sink = &sink;
+    InterlockQuery q;
+    auto serial = look("unit.serial");
+    if (!serial) {
+      return signal(std::move(p.r), Signal::no_unit,
+                    where + ": 'require' needs a unit; none was scanned yet");
+    }
+    q.serial = *serial;
+    for (const Condition& c : rule.require) {
+      Condition rc = c;
+      if (c.kind == Condition::Kind::at_location) {
+        auto v = render_template(c.arg, look);
+        if (!v.ok()) {
+          return signal(std::move(p.r), Signal::bad_scan, where + ": require: " + v.error().what);
+        }
+        rc.arg = *v;
+      }
+      q.conditions.push_back(std::move(rc));
+    }
+    p.next = std::move(next);
+    p.ev = *scan.ev;
+    if (checker_ == nullptr) {
+      InterlockAnswer none;
+      none.detail = "no ION connection to ask";
+      return decide(p, none);
+    }
+    p.token = ++next_token_;
+    const std::uint64_t token = p.token;
+    pending_ = std::move(p);
+    std::weak_ptr<bool> alive = alive_;
+    auto known = checker_->check(q, [this, alive, token](InterlockAnswer a) {
+      if (!alive.expired()) {
+        resume(token, a);
+      }
+    });
+    if (known && pending_ && pending_->token == token) {
+      Pending mine = std::move(*pending_);
+      pending_.reset();
+      return decide(mine, *known);
+    }
+    Reaction d;
+    d.rule = index;
+    d.deferred = true;
+    d.message = where + ": asking ION (" + conditions_text(q.conditions) + ") for " + q.serial;
+    return d;
+  }
+  return commit(std::move(r), where, intents, std::move(outputs), std::move(next), sink);
+}
+
+Reaction Workflow::commit(Reaction r, const std::string& where, std::vector<NewIntent>& intents,
+                          std::vector<Pattern> outputs, Context next, IntentSink& sink) {
   if (!intents.empty()) {
     auto ids = sink.append_all(intents);
     if (!ids.ok()) {
@@ -210,9 +320,61 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
     r.intent_ids = std::move(ids).value();
   }
   context_ = std::move(next);
-  r.outputs = outputs;
+  r.outputs = std::move(outputs);
   return signal(std::move(r), Signal::accepted,
                 where + ": accepted " + std::to_string(intents.size()) + " intent(s)");
+}
+
+Reaction Workflow::decide(Pending& p, const InterlockAnswer& a) {
+  switch (a.verdict) {
+    case InterlockAnswer::Verdict::pass: {
+      Reaction r =
+          commit(std::move(p.r), p.where, p.intents, std::move(p.outputs), std::move(p.next), *p.sink);
+      if (r.signal == Signal::accepted) {
+        r.message += " (interlocks passed)";
+      }
+      return r;
+    }
+    case InterlockAnswer::Verdict::fail:
+      return signal(std::move(p.r), Signal::interlock,
+                    p.where + ": interlock " + a.condition + " failed: " + a.detail + "; nothing queued");
+    case InterlockAnswer::Verdict::unknown:
+      break;
+  }
+  if (p.offline == Rule::Offline::refuse) {
+    return signal(std::move(p.r), Signal::interlock,
+                  p.where + ": interlock not checked (" + a.detail + "); offline: refuse, nothing queued");
+  }
+  for (auto& intent : p.intents) {
+    note_skipped_check(intent, a.detail);
+  }
+  Reaction r = commit(std::move(p.r), p.where, p.intents, std::move(p.outputs), std::move(p.next), *p.sink);
+  if (r.signal == Signal::accepted) {
+    r.message += " (interlock check skipped: " + a.detail + "; offline: accept)";
+  }
+  return r;
+}
+
+void Workflow::resume(std::uint64_t token, const InterlockAnswer& a) {
+  if (!pending_ || pending_->token != token) {
+    return;
+  }
+  Pending p = std::move(*pending_);
+  pending_.reset();
+  std::weak_ptr<bool> alive = alive_;
+  Reaction r = decide(p, a);
+  if (deferred_) {
+    deferred_(p.ev, r);
+  }
+  // The events that waited behind it, in order, until one waits again.
+  while (!alive.expired() && !pending_ && !queued_.empty()) {
+    Queued q = std::move(queued_.front());
+    queued_.pop_front();
+    Reaction next = on_event(q.ev, q.at, *q.sink);
+    if (!next.deferred && deferred_) {
+      deferred_(q.ev, next);
+    }
+  }
 }
 
 }  // namespace agent

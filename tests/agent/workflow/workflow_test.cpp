@@ -134,7 +134,7 @@ const std::vector<Case>& cases() {
          "",
          "accepted",
          {R"(step.status SN-000123 {"status":"FAILED","serial":"SN-000123","procedureId":"12"})",
-          R"(issue.create SN-000123 {"text":"Failed at asm-1 by OP-7","serial":"SN-000123"})"}}}},
+          R"(issue.create SN-000123 {"text":"Failed at asm-1 by OP-7","serial":"SN-000123","procedureId":"12"})"}}}},
       {"pedal before any unit is scanned", kAssembly, {{Kind::press, "pass", "", "no_unit", {}}}},
       {"labels that fit no rule and unreadable labels",
        kAssembly,

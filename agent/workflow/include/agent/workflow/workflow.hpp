@@ -8,13 +8,21 @@
 // signal with a distinct pattern: bad_scan (unreadable/rejected label or a value a template
 // needed is missing from it), not_matched (no rule for this label), no_unit (the rule needs a
 // unit or run and none was scanned yet), queue_full (outbox refused: Errc::busy),
-// storage_error (outbox failed to commit). The context changes only when the whole rule
-// succeeded, so a failed scan can simply be scanned again (intents are idempotent at ION).
+// storage_error (outbox failed to commit), interlock (a `require`d ION condition fails, or ION
+// could not be asked and the rule refuses offline). The context changes only when the whole
+// rule succeeded, so a failed scan can simply be scanned again (intents are idempotent at ION).
+//
+// Interlocks defer the decision: a rule with `require` builds its intents, asks the
+// InterlockChecker and returns a Reaction with `deferred` set and no signal; the real Reaction
+// (accepted, interlock, ...) reaches the deferred handler when the answer or the timeout
+// comes back. Events arriving meanwhile wait in order behind it (their Reactions also go to
+// the handler), so the context always changes in event order. Nothing ever blocks.
 //
 // No I/O of its own: the sink is the only side effect, so tests are tables of events in and
 // intents + signals out. Used from the loop thread only.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +31,7 @@
 #include <vector>
 
 #include "agent/intent/intent.hpp"
+#include "agent/intent/interlock.hpp"
 #include "agent/profile/profile.hpp"
 #include "agent/profile/value_template.hpp"
 #include "hal/device.hpp"
@@ -61,6 +70,7 @@ struct Reaction {
   std::vector<Pattern> outputs;         // rule output actions, then the signal's patterns
   std::vector<std::string> intent_ids;  // ids of the intents appended, in order
   std::string message;                  // one line for the log: what happened, and why
+  bool deferred = false;                // decided later, through the deferred handler
 };
 
 class Workflow {
@@ -68,8 +78,19 @@ class Workflow {
   using Context = std::map<std::string, std::string>;
 
   Workflow(std::shared_ptr<const Profile> profile, Gs1Decoder gs1 = nullptr);
+  ~Workflow();
+  Workflow(const Workflow&) = delete;
+  Workflow& operator=(const Workflow&) = delete;
 
   Reaction on_event(const hal::StationEvent& ev, const EventTime& at, IntentSink& sink);
+
+  // Interlocks: who answers `require` (none = every check is "unknown": offline policy), and
+  // who receives the Reactions decided later. Both must outlive the workflow's pending work.
+  using DeferredHandler = std::function<void(const hal::StationEvent& ev, const Reaction& r)>;
+  void set_interlocks(InterlockChecker* checker) { checker_ = checker; }
+  void on_deferred(DeferredHandler handler) { deferred_ = std::move(handler); }
+  // An event is waiting for an interlock answer (tests, drain on stop).
+  bool busy() const { return pending_.has_value(); }
 
   // SIGHUP: new rules, same context (the unit on the bench is still the unit on the bench).
   void set_profile(std::shared_ptr<const Profile> profile) { profile_ = std::move(profile); }
@@ -90,9 +111,38 @@ class Workflow {
                                       Signal& why) const;
   Reaction run_rule(int index, const Scan& scan, const EventTime& at, IntentSink& sink);
 
+  // A rule whose intents wait for the interlock answer.
+  struct Pending {
+    hal::StationEvent ev;
+    Reaction r;
+    std::string where;
+    Rule::Offline offline = Rule::Offline::refuse;
+    std::vector<NewIntent> intents;
+    std::vector<Pattern> outputs;
+    Context next;
+    IntentSink* sink = nullptr;
+    std::uint64_t token = 0;
+  };
+  struct Queued {
+    hal::StationEvent ev;
+    EventTime at;
+    IntentSink* sink;
+  };
+  Reaction commit(Reaction r, const std::string& where, std::vector<NewIntent>& intents,
+                  std::vector<Pattern> outputs, Context next, IntentSink& sink);
+  Reaction decide(Pending& p, const InterlockAnswer& a);
+  void resume(std::uint64_t token, const InterlockAnswer& a);
+
   std::shared_ptr<const Profile> profile_;
   Gs1Decoder gs1_;
   Context context_;
+  InterlockChecker* checker_ = nullptr;
+  DeferredHandler deferred_;
+  std::optional<Pending> pending_;
+  std::deque<Queued> queued_;
+  std::uint64_t next_token_ = 0;
+  // Handlers may destroy the workflow's owner; each callback checks this flag's owner alive.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace agent
