@@ -339,7 +339,42 @@ TEST(IonOps, IssueCreateSendsOnceThenLooksForItsMarkerOnRetry) {
   o = run(make("issue.create", R"({"serial":"SN-1","text":"Scratch on housing"})", R"({"sent":true})"));
   CHECK(o.verdict == OpOutcome::Verdict::delivered);
   LONGS_EQUAL(1, client.count("CreateIssue"));
-  STRCMP_EQUAL(R"({"after":"c1"})", sent("FindIssue", 1).variables.c_str());
+  // The search looks at this unit's issues only, not the organisation's.
+  STRCMP_EQUAL(R"({"unit":"5"})", sent("FindIssue", 0).variables.c_str());
+  STRCMP_EQUAL(R"({"after":"c1","unit":"5"})", sent("FindIssue", 1).variables.c_str());
+  CHECK(sent("FindIssue").document.find("filters: {partInventoryId: {eq: $unit}}") != std::string::npos);
+}
+
+TEST(IonOps, IssueCreateGoesOnTheRunStepItCameFromAndKeepsItOnRetry) {
+  answer("FindUnit", kUnit5);
+  answer("OpenRuns", runs_page(run9("FAILED")));
+  answer("CreateIssue", R"({"createIssue":{"issue":{"id":78}}})");
+  auto o = run(make(
+      "issue.create",
+      R"j({"serial":"SN-1","text":"Leak","procedureId":"12","interlock":"skipped: ION unreachable (network)"})j"));
+  CHECK(o.verdict == OpOutcome::Verdict::delivered);
+  const std::string& vars = sent("CreateIssue").variables;
+  CHECK_TEXT(vars.find(R"("runStepId":"22")") != std::string::npos, vars.c_str());
+  CHECK(vars.find("Interlock check skipped: ION unreachable (network)") != std::string::npos);
+  STRCMP_EQUAL(R"({"sent":true,"runStepId":"22"})", host.saved.at(0).second.c_str());
+
+  // The retry does not re-choose the step (the current one may have moved on).
+  answer("FindUnit", kUnit5);
+  answer("FindIssue", R"({"issues":{"edges":[],"pageInfo":{"hasNextPage":false}}})");
+  answer("CreateIssue", R"({"createIssue":{"issue":{"id":79}}})");
+  o = run(make("issue.create", R"({"serial":"SN-1","text":"Leak","procedureId":"12"})",
+               R"({"sent":true,"runStepId":"22"})"));
+  CHECK(o.verdict == OpOutcome::Verdict::delivered);
+  LONGS_EQUAL(1, client.count("OpenRuns"));
+  CHECK(sent("CreateIssue", 1).variables.find(R"("runStepId":"22")") != std::string::npos);
+
+  // No open run: the issue goes on the unit alone.
+  answer("FindUnit", kUnit5);
+  answer("OpenRuns", R"({"runs":{"edges":[],"pageInfo":{"hasNextPage":false}}})");
+  answer("CreateIssue", R"({"createIssue":{"issue":{"id":80}}})");
+  o = run(make("issue.create", R"({"serial":"SN-1","text":"Leak","procedureId":"12"})"));
+  CHECK(o.verdict == OpOutcome::Verdict::delivered);
+  CHECK(sent("CreateIssue", 2).variables.find("runStepId") == std::string::npos);
 }
 
 TEST(IonOps, NoMutationWithoutADurableCheckpoint) {

@@ -33,10 +33,15 @@
 //      chosen step (as above). Values are typed from the field's ION type: NUMBER -> JSON number
 //      (numeric text accepted), BOOLEAN -> true/false (also "true"/"false"/"yes"/"no"/"pass"/
 //      "fail"/1/0), STRING and SELECT -> text. Fields that already hold the value are skipped.
-//  issue.create {serial, text, partNumber?, title?}
-//      createIssue {partInventoryId, title?, causeCondition} with the text as Slate rich text.
-//      The text ends with a marker holding the intent's UUID; a retry after a create may have
-//      reached ION first looks for that marker among the issues and does not create twice.
+//  issue.create {serial, text, partNumber?, title?, procedureId?, step?, interlock?}
+//      createIssue {partInventoryId, runStepId?, title?, causeCondition} with the text as Slate
+//      rich text. With procedureId (the workflow passes the unit's run) the issue goes on the
+//      chosen step (as for step.status) of the unit's open run of it; no open run = the unit
+//      alone. The step is pinned in the checkpoint. The text ends with a marker holding the
+//      intent's UUID; a retry after a create may have reached ION first looks for that marker
+//      among the unit's issues (issues filtered by partInventoryId) and does not create twice.
+//      interlock ("skipped: <why>") adds a line saying the station's interlock check was
+//      skipped.
 //  graphql.raw  {document, variables?}
 //      An integrator's own operation, sent as is. AT-LEAST-ONCE: if the answer is lost after
 //      ION applied it, it is sent again. Use only for operations that are safe to repeat.
