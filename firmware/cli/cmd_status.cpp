@@ -177,6 +177,10 @@ void print_live(const cJSON* d) {
     }
     std::printf("token:         %s\n", line.c_str());
   }
+  const cJSON* lock = cJSON_GetObjectItemCaseSensitive(d, "last_interlock");
+  if (cJSON_IsObject(lock)) {
+    std::printf("interlock:     \"%s\": %s\n", text(lock, "text").c_str(), text(lock, "message").c_str());
+  }
   const cJSON* devices = cJSON_GetObjectItemCaseSensitive(d, "devices");
   const cJSON* dev = nullptr;
   cJSON_ArrayForEach(dev, devices) {

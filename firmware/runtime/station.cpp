@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "agent/dispatch/dispatcher.hpp"
+#include "agent/ion/interlocks.hpp"
 #include "agent/net/curl_graphql_client.hpp"
 #include "agent/outbox/outbox.hpp"
 #include "agent/profile/profile.hpp"
@@ -59,6 +60,13 @@ std::map<std::string, std::string> gs1_of(const hal::StationEvent& ev) {
   return d.is_gs1 && d.ok() ? d.gs1 : std::map<std::string, std::string>{};
 }
 
+agent::InterlockOptions interlock_options(const agent::Profile& p) {
+  agent::InterlockOptions o;
+  o.timeout = std::chrono::milliseconds(p.interlocks.timeout_ms);
+  o.cache = std::chrono::seconds(p.interlocks.cache_s);
+  return o;
+}
+
 }  // namespace
 
 struct Station::Impl {
@@ -72,7 +80,8 @@ struct Station::Impl {
   std::unique_ptr<OutboxSink> sink;
   std::unique_ptr<agent::CurlGraphqlClient> client;
   std::unique_ptr<agent::Dispatcher> dispatcher;
-  std::optional<FileWatch> outbox_watch;  // wakes us when another process changes the outbox
+  std::unique_ptr<agent::IonInterlocks> interlocks;  // answers the rules' `require`
+  std::optional<FileWatch> outbox_watch;             // wakes us when another process changes the outbox
   std::unique_ptr<agent::Workflow> workflow;
   std::unique_ptr<EventLoop> loop;
   std::unique_ptr<StationReport> report;
@@ -89,6 +98,7 @@ struct Station::Impl {
   hal::Status build_loop();
   void wire_timers();
   void handle(std::vector<hal::StationEvent>& events);
+  void show(const hal::StationEvent& ev, const agent::Reaction& r);
   void on_signal(int signo);
   void reload();
   void after_wait(MonoTime now);
@@ -164,6 +174,7 @@ hal::Status Station::Impl::open_client() {
   d.backoff_cap = std::chrono::milliseconds(ion.retry_cap_ms);
   d.in_doubt_hold = std::chrono::milliseconds(ion.timeout_ms);  // see DispatcherOptions
   dispatcher = std::make_unique<agent::Dispatcher>(*outbox, *client, clock, d);
+  interlocks = std::make_unique<agent::IonInterlocks>(*client, clock, interlock_options(*profile));
   return hal::ok();
 }
 
@@ -204,6 +215,9 @@ void Station::Impl::wire_timers() {
                      check_time_sync();
                      dispatcher->poll(now);
                    }});
+  // An interlock question ION has not answered in time: the rule's "offline" decides.
+  loop->add_timer({[this] { return interlocks->next_deadline(); },
+                   [this](MonoTime now) { interlocks->on_deadline(now); }});
   loop->add_timer({[this] { return devices->feedback().next_deadline(); },
                    [this](MonoTime now) { devices->feedback().on_deadline(now); }});
   loop->add_timer({[this] { return report->next_due(); }, [this](MonoTime now) { report->publish(now); }});
@@ -247,23 +261,32 @@ void Station::Impl::handle(std::vector<hal::StationEvent>& events) {
       break;
     }
     agent::Reaction r = workflow->on_event(ev, stamp(ev), *sink);
-    MonoTime now = clock.mono();
-    for (const auto& p : r.outputs) {
-      devices->play(p, now);
+    if (r.deferred) {
+      hal::log::debug("station", ev.input + ": " + r.message);
+      continue;  // decided when ION answers the interlock check (show() via on_deferred)
     }
-    std::string what = ev.kind == hal::StationEvent::Kind::scan ? "scan \"" + ev.text + "\"" : ev.input;
-    if (r.signal == agent::Signal::accepted) {
-      hal::log::info("station", what + ": " + r.message);
-    } else if (r.signal) {
-      hal::log::warning("station", what + ": " + agent::to_string(*r.signal) + ": " + r.message);
-    } else {
-      hal::log::debug("station", what + ": " + r.message);
-    }
-    report->record(ev, r, now);
+    show(ev, r);
   }
   if (!stopping) {
     dispatcher->poll(clock.mono());
   }
+}
+
+// Feedback, log and status for one decided event (at once, or after an interlock answer).
+void Station::Impl::show(const hal::StationEvent& ev, const agent::Reaction& r) {
+  MonoTime now = clock.mono();
+  for (const auto& p : r.outputs) {
+    devices->play(p, now);
+  }
+  std::string what = ev.kind == hal::StationEvent::Kind::scan ? "scan \"" + ev.text + "\"" : ev.input;
+  if (r.signal == agent::Signal::accepted) {
+    hal::log::info("station", what + ": " + r.message);
+  } else if (r.signal) {
+    hal::log::warning("station", what + ": " + agent::to_string(*r.signal) + ": " + r.message);
+  } else {
+    hal::log::debug("station", what + ": " + r.message);
+  }
+  report->record(ev, r, now);
 }
 
 void Station::Impl::after_wait(MonoTime now) {
@@ -273,7 +296,7 @@ void Station::Impl::after_wait(MonoTime now) {
     dispatcher->poll(now);
   }
   report->touch();
-  if (stopping && dispatcher->in_flight() == 0 && client->in_flight() == 0) {
+  if (stopping && dispatcher->in_flight() == 0 && client->in_flight() == 0 && !workflow->busy()) {
     quit = true;
   }
 }
@@ -337,6 +360,7 @@ void Station::Impl::reload() {
   }
   profile = np;
   workflow->set_profile(np);
+  interlocks->set_options(interlock_options(*np));
   hal::log::set_level(np->log_level);
   report->set_profile(np, devices.get());
   hal::log::notice("config", "reloaded " + opt.config);
@@ -364,6 +388,14 @@ hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options,
   }
   impl->devices = std::move(d).value();
   impl->workflow = std::make_unique<agent::Workflow>(impl->profile, gs1_of);
+  impl->workflow->set_interlocks(impl->interlocks.get());
+  Impl* self = impl.get();
+  impl->workflow->on_deferred([self](const hal::StationEvent& ev, const agent::Reaction& r) {
+    self->show(ev, r);
+    if (!self->stopping) {
+      self->dispatcher->poll(self->clock.mono());
+    }
+  });
   impl->report = std::make_unique<StationReport>(options.state_dir, clock, *impl->outbox, *impl->dispatcher,
                                                  *impl->client, impl->time, impl->notify);
   impl->report->set_profile(impl->profile, impl->devices.get());

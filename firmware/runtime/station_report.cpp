@@ -66,6 +66,9 @@ void StationReport::record(const hal::StationEvent& ev, const agent::Reaction& r
   cJSON_AddNumberToObject(o.get(), "at_ms", static_cast<double>(to_ms(clock_.wall())));
   agent::JsonText t(cJSON_PrintUnformatted(o.get()));
   last_event_json_ = t ? t.get() : "null";
+  if (r.signal == agent::Signal::interlock) {
+    last_interlock_json_ = last_event_json_;  // which condition, which issue or run
+  }
   dirty_ = true;
 }
 
@@ -165,6 +168,7 @@ agent::Json StationReport::status_json() const {
   cJSON_AddNumberToObject(lat, "last", latency_last_ms_);
   cJSON_AddNumberToObject(lat, "max", latency_max_ms_);
   cJSON_AddItemToObject(r, "last_event", cJSON_Parse(last_event_json_.c_str()));
+  cJSON_AddItemToObject(r, "last_interlock", cJSON_Parse(last_interlock_json_.c_str()));
   cJSON* ctx = cJSON_AddObjectToObject(r, "context");
   if (context_ != nullptr) {
     for (const auto& kv : *context_) {

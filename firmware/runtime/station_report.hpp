@@ -92,7 +92,8 @@ class StationReport {
   double latency_last_ms_ = 0;
   double latency_max_ms_ = 0;
   std::string last_event_json_ = "null";
-  std::string published_;  // fingerprint at the last publish
+  std::string last_interlock_json_ = "null";  // the last event refused by an interlock
+  std::string published_;                     // fingerprint at the last publish
   bool dirty_ = true;
   MonoTime last_publish_{};
   MonoTime next_metrics_{};
