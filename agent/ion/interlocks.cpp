@@ -50,31 +50,32 @@ IonInterlocks::IonInterlocks(GraphqlClient& client, const hal::Clock& clock, Int
 
 IonInterlocks::~IonInterlocks() = default;
 
-std::string IonInterlocks::key(const InterlockQuery& q) {
-  std::string k = q.serial + "\n" + q.part_number;
-  for (const auto& c : q.conditions) {
-    k += "\n" + to_string(c);
-  }
-  return k;
+std::string IonInterlocks::key(const InterlockQuery& q, const Condition& c) {
+  return q.serial + "\n" + q.part_number + "\n" + to_string(c);
 }
 
 std::optional<InterlockAnswer> IonInterlocks::check(const InterlockQuery& query, Done done) {
   const MonoTime now = clock_.mono();
-  auto hit = passed_.find(key(query));
-  if (hit != passed_.end()) {
-    if (hit->second > now) {
-      InterlockAnswer a;
-      a.verdict = InterlockAnswer::Verdict::pass;
-      a.detail = "passed within the last " + std::to_string(options_.cache.count() / 1000) + " s";
-      return a;
+  // Known when every condition asked passed recently for this unit (in this check or another
+  // rule's: a scan that checked three conditions covers the press that checks two).
+  bool known = !query.conditions.empty();
+  for (const auto& c : query.conditions) {
+    auto hit = passed_.find(key(query, c));
+    if (hit == passed_.end() || hit->second <= now) {
+      known = false;
     }
-    passed_.erase(hit);
+  }
+  if (known) {
+    InterlockAnswer a;
+    a.verdict = InterlockAnswer::Verdict::pass;
+    a.detail = "passed at ION within the last " + std::to_string(options_.cache.count() / 1000) + " s";
+    return a;
   }
   const std::uint64_t id = ++next_id_;
   asks_[id] = Ask{query, std::move(done), now + options_.timeout};
-  auto known = unit_ids_.find(query.serial + "\n" + query.part_number);
-  if (known != unit_ids_.end()) {
-    ask_state(id, known->second);
+  auto unit = unit_ids_.find(query.serial + "\n" + query.part_number);
+  if (unit != unit_ids_.end()) {
+    ask_state(id, unit->second);
   } else {
     ask_unit(id);
   }
@@ -214,10 +215,17 @@ void IonInterlocks::answer(std::uint64_t id, InterlockAnswer a) {
   Ask ask = std::move(it->second);
   asks_.erase(it);
   if (a.verdict == InterlockAnswer::Verdict::pass && options_.cache.count() > 0) {
-    if (passed_.size() >= options_.max_cached) {
+    if (passed_.size() + ask.query.conditions.size() > options_.max_cached) {
       passed_.clear();  // rare (hundreds of units within the cache time); simply ask again
     }
-    passed_[key(ask.query)] = clock_.mono() + options_.cache;
+    for (const auto& c : ask.query.conditions) {
+      passed_[key(ask.query, c)] = clock_.mono() + options_.cache;
+    }
+  } else {
+    // A failed condition is asked afresh next time; so are the others of this unit.
+    for (const auto& c : ask.query.conditions) {
+      passed_.erase(key(ask.query, c));
+    }
   }
   if (ask.done) {
     ask.done(std::move(a));

@@ -93,7 +93,8 @@ TEST(IonInterlocks, OneLookupThenOneBatchedQueryPerCheck) {
   CHECK(doc.find("issues: issues(filters: {partInventoryId") != std::string::npos);
   CHECK(doc.find("runs: runs(filters: {partInventoryId") != std::string::npos);
 
-  // The unit's id is remembered: another set of conditions is one query.
+  // The unit's id is remembered: a later check (past the cache time) is one query.
+  clock.advance(std::chrono::seconds(21));
   answer("InterlockState", state("", ""));
   a = ask(query({"run_not_held"}));
   CHECK(a.verdict == Verdict::pass);
@@ -185,4 +186,18 @@ TEST(IonInterlocks, ConditionsParseAsTheProfileWritesThem) {
   auto c = agent::parse_condition("at_location:{station.location}");
   CHECK(c->kind == agent::Condition::Kind::at_location);
   STRCMP_EQUAL("{station.location}", c->arg.c_str());
+}
+
+TEST(IonInterlocks, AScanThatCheckedMoreCoversAPressThatChecksLess) {
+  answer("InterlockUnit", kUnit5);
+  answer("InterlockState", state("", ""));
+  CHECK(ask(query({"no_open_issues", "run_not_held", "at_location:TEST-STAND-1"})).verdict == Verdict::pass);
+  std::size_t sent = client.log.size();
+  auto now = checker->check(query({"run_not_held"}), [](InterlockAnswer) {});
+  CHECK_TRUE(now.has_value());
+  LONGS_EQUAL(sent, client.log.size());
+  // A condition not checked yet is asked.
+  answer("InterlockState", state("", "", "WIP-1"));
+  CHECK(ask(query({"run_not_held", "at_location:WIP-1"})).verdict == Verdict::pass);
+  LONGS_EQUAL(sent + 1, client.log.size());
 }

@@ -15,8 +15,9 @@
 // HOLD, FAILED or REDLINE (any run of the unit). A unit ION does not know has no issues and no
 // runs, and is at no location.
 //
-// A passed check is kept per (serial, conditions) for `cache` so a scan-then-press asks once.
-// Failed and unknown answers are never kept: after the issue is closed the next scan sees it.
+// Passed conditions are kept per unit for `cache`, so a scan-then-press asks once (the press's
+// conditions were all checked by the scan). Failed and unknown answers are never kept: after
+// the issue is closed the next scan sees it.
 #pragma once
 
 #include <chrono>
@@ -69,7 +70,7 @@ class IonInterlocks final : public InterlockChecker {
   void ask_state(std::uint64_t id, const std::string& unit_id);
   void answer(std::uint64_t id, InterlockAnswer a);
   void remember_unit(const std::string& serial, const std::string& unit_id);
-  static std::string key(const InterlockQuery& q);
+  static std::string key(const InterlockQuery& q, const Condition& c);
 
   GraphqlClient& client_;
   const hal::Clock& clock_;
@@ -78,7 +79,7 @@ class IonInterlocks final : public InterlockChecker {
   std::uint64_t next_id_ = 0;
   std::uint64_t sent_ = 0;
   std::map<std::string, std::string> unit_ids_;  // "serial\npart" -> ION id
-  std::map<std::string, MonoTime> passed_;       // key(query) -> until
+  std::map<std::string, MonoTime> passed_;       // key(unit, condition) -> passed until
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
