@@ -3,7 +3,8 @@
 # README command 1: the demo. Builds ion-agent, starts the ION simulator with its seeded
 # factory, provisions the demo API key, and runs the station daemon with the simulated HAL
 # through a scripted shift at an assembly station (firmware/profiles/assembly-station.json):
-# scans, PASS/FAIL pedal presses, a network outage in the middle and the recovery. Then it
+# scans, PASS/FAIL pedal presses, a unit ION holds (interlock), a network outage in the middle
+# and the recovery. Then it
 # prints what ION now holds next to what was scanned.
 #   tests/run-demo.sh                 the scripted shift (about a minute)
 #   tests/run-demo.sh --interactive   type `scan TEXT`, `press NAME`, `release NAME`,
@@ -95,12 +96,17 @@ HELP
   done
 else
   echo
+  echo "== quality puts unit SN-000103's run on HOLD in ION (its step 19011)"
+  simctl set run_steps 19011 '{"status":"HOLD"}' >/dev/null
+
+  echo
   echo "== the shift: operator badge, unit SN-000104 passes"
   station scan OP-1001; show
   station press pass; station release pass; show   # no unit yet: red
   station scan SN-000104; show
   station click pass; show
   station scan HELLO-WORLD; show                   # not a label this station knows: red
+  station scan SN-000103; show                     # held at ION: the interlock light, nothing queued
   status
 
   echo

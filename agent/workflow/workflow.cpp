@@ -283,7 +283,7 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
     p.ev = *scan.ev;
     if (checker_ == nullptr) {
       InterlockAnswer none;
-      none.detail = "no ION connection to ask";
+      none.detail = no_checker_why_;
       return decide(p, none);
     }
     p.token = ++next_token_;
@@ -353,6 +353,16 @@ Reaction Workflow::decide(Pending& p, const InterlockAnswer& a) {
     r.message += " (interlock check skipped: " + a.detail + "; offline: accept)";
   }
   return r;
+}
+
+void Workflow::stop_asking(const std::string& why) {
+  checker_ = nullptr;
+  no_checker_why_ = why;
+  if (pending_) {
+    InterlockAnswer a;
+    a.detail = why;
+    resume(pending_->token, a);
+  }
 }
 
 void Workflow::resume(std::uint64_t token, const InterlockAnswer& a) {

@@ -326,6 +326,9 @@ void Station::Impl::on_signal(int signo) {
   stopping = true;
   drain_until = clock.mono() + opt.drain;
   loop->clear_devices();  // no new events while draining
+  // Events already read and waiting for an interlock answer are decided now, by their rule's
+  // "offline" policy; nothing new is asked of ION.
+  workflow->stop_asking("the station is stopping");
   notify.send("STOPPING=1");
   hal::log::notice("station", "stopping: finishing " + std::to_string(dispatcher->in_flight()) +
                                   " delivery(ies) in flight (at most " + std::to_string(opt.drain.count()) +

@@ -217,3 +217,20 @@ TEST(WorkflowInterlock, ProfileChecksRequireAndOffline) {
       e.c_str());
   CHECK_TEXT(e.find("$.rules[2].offline: unknown value 'maybe'") != std::string::npos, e.c_str());
 }
+
+TEST(WorkflowInterlock, StoppingDecidesWaitingEventsByTheOfflinePolicy) {
+  wf->on_event(scan("SN-8"), {}, sink);  // refuse offline
+  wf->on_event(press(), {}, sink);       // accept offline
+  wf->stop_asking("the station is stopping");
+  CHECK_FALSE(wf->busy());
+  LONGS_EQUAL(2, decided.size());
+  CHECK(decided[0].second.signal == agent::Signal::interlock);
+  CHECK(decided[0].second.message.find("the station is stopping") != std::string::npos);
+  // The scan was refused, so the press has no unit.
+  CHECK(decided[1].second.signal == agent::Signal::no_unit);
+  LONGS_EQUAL(1, checker.queries.size());  // nothing more was asked
+  // A late answer to the abandoned question changes nothing.
+  checker.answer(Verdict::pass);
+  LONGS_EQUAL(2, decided.size());
+  CHECK_TRUE(sink.log.empty());
+}

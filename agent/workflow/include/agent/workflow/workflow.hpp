@@ -91,6 +91,10 @@ class Workflow {
   void on_deferred(DeferredHandler handler) { deferred_ = std::move(handler); }
   // An event is waiting for an interlock answer (tests, drain on stop).
   bool busy() const { return pending_.has_value(); }
+  // Stopping: ION is asked nothing more; the check waiting now and every later one is
+  // "unknown: <why>", so each event already read is decided by its rule's "offline" policy
+  // (Reactions of waiting events go to the deferred handler, in order).
+  void stop_asking(const std::string& why);
 
   // SIGHUP: new rules, same context (the unit on the bench is still the unit on the bench).
   void set_profile(std::shared_ptr<const Profile> profile) { profile_ = std::move(profile); }
@@ -137,6 +141,7 @@ class Workflow {
   Gs1Decoder gs1_;
   Context context_;
   InterlockChecker* checker_ = nullptr;
+  std::string no_checker_why_ = "no ION connection to ask";
   DeferredHandler deferred_;
   std::optional<Pending> pending_;
   std::deque<Queued> queued_;
