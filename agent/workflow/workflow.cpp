@@ -8,6 +8,8 @@
 namespace agent {
 namespace {
 
+constexpr std::size_t kMaxWaiting = 64;  // events queued behind one interlock check
+
 // Renders every string leaf of an intent's inputs as a template. Values only: the rendered
 // text becomes a JSON string value, which cJSON escapes when printing.
 hal::Status render_leaves(cJSON* node, const TemplateLookup& lookup) {
@@ -186,7 +188,12 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
 Reaction Workflow::on_event(const hal::StationEvent& ev, const EventTime& at, IntentSink& sink) {
   Reaction r;
   if (pending_) {
-    // Behind an interlock check: decided in order once the answer is in.
+    // Behind an interlock check: decided in order once the answer is in. The wait is bounded
+    // by the check's deadline; so is this line (a storm of presses meanwhile is refused).
+    if (queued_.size() >= kMaxWaiting) {
+      return signal(std::move(r), Signal::queue_full,
+                    ev.input + ": too many events waiting behind an interlock check");
+    }
     queued_.push_back({ev, at, &sink});
     r.deferred = true;
     r.message = ev.input + ": waiting behind an interlock check";

@@ -234,3 +234,17 @@ TEST(WorkflowInterlock, StoppingDecidesWaitingEventsByTheOfflinePolicy) {
   LONGS_EQUAL(2, decided.size());
   CHECK_TRUE(sink.log.empty());
 }
+
+TEST(WorkflowInterlock, AStormBehindACheckIsBounded) {
+  wf->on_event(scan("SN-9"), {}, sink);
+  int refused = 0;
+  for (int i = 0; i < 100; ++i) {
+    agent::Reaction r = wf->on_event(press(), {}, sink);
+    refused += r.signal == agent::Signal::queue_full ? 1 : 0;
+  }
+  LONGS_EQUAL(36, refused);  // 64 wait, the rest are refused at once
+  checker.immediate = agent::InterlockAnswer{Verdict::pass, "", ""};
+  checker.answer(Verdict::pass);
+  LONGS_EQUAL(65, decided.size());
+  LONGS_EQUAL(1 + 64 * 2, sink.log.size());
+}
