@@ -72,7 +72,7 @@ std::optional<InterlockAnswer> IonInterlocks::check(const InterlockQuery& query,
     return a;
   }
   const std::uint64_t id = ++next_id_;
-  asks_[id] = Ask{query, std::move(done), now + options_.timeout};
+  asks_[id] = Ask{query, std::move(done), now + options_.timeout, false};
   auto unit = unit_ids_.find(query.serial + "\n" + query.part_number);
   if (unit != unit_ids_.end()) {
     ask_state(id, unit->second);
@@ -151,11 +151,15 @@ void IonInterlocks::ask_state(std::uint64_t id, const std::string& unit_id) {
     if (r.outcome != GraphqlOutcome::ok) {
       a.detail = std::string("ION unreachable (") + to_string(r.outcome) + ")";
     } else if (!cJSON_IsObject(json::get(r.data.get(), "unit"))) {
-      // The remembered id no longer names a unit (deleted at ION): forget it, ask afresh.
-      const InterlockQuery& q = asks_.at(id).query;
-      unit_ids_.erase(q.serial + "\n" + q.part_number);
-      ask_unit(id);
-      return;
+      // The remembered id no longer names a unit (deleted at ION): forget it, look once more.
+      Ask& ask = asks_.at(id);
+      unit_ids_.erase(ask.query.serial + "\n" + ask.query.part_number);
+      if (!ask.relooked) {
+        ask.relooked = true;
+        ask_unit(id);
+        return;
+      }
+      a.detail = "ION returned no unit " + ask.query.serial;
     } else {
       a = evaluate(asks_.at(id).query.conditions, r.data.get());
     }

@@ -201,3 +201,26 @@ TEST(IonInterlocks, AScanThatCheckedMoreCoversAPressThatChecksLess) {
   CHECK(ask(query({"run_not_held", "at_location:WIP-1"})).verdict == Verdict::pass);
   LONGS_EQUAL(sent + 1, client.log.size());
 }
+
+TEST(IonInterlocks, AStaleUnitIdIsLookedUpOnceMore) {
+  answer("InterlockUnit", kUnit5);
+  answer("InterlockState", state("", ""));
+  CHECK(ask(query({"run_not_held"})).verdict == Verdict::pass);
+  clock.advance(std::chrono::seconds(21));
+  // Unit 5 was deleted and re-created as 6: the remembered id reads null, the lookup finds 6.
+  answer("InterlockState", R"({"unit":null,"issues":{"edges":[]},"runs":{"edges":[]}})");
+  answer(
+      "InterlockUnit",
+      R"({"units":{"edges":[{"node":{"id":6,"serialNumber":"SN-1","part":{"id":7,"partNumber":"ASM-100"}}}]}})");
+  answer("InterlockState", state("", ""));
+  CHECK(ask(query({"run_not_held"})).verdict == Verdict::pass);
+  STRCMP_EQUAL(R"({"unit":"6"})", client.log.back().variables.c_str());
+  // A server that keeps answering null does not make it loop.
+  clock.advance(std::chrono::seconds(21));
+  answer("InterlockState", R"({"unit":null})");
+  answer("InterlockUnit", kUnit5);
+  answer("InterlockState", R"({"unit":null})");
+  InterlockAnswer a = ask(query({"run_not_held"}));
+  CHECK(a.verdict == Verdict::unknown);
+  STRCMP_EQUAL("ION returned no unit SN-1", a.detail.c_str());
+}

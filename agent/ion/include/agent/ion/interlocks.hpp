@@ -65,6 +65,7 @@ class IonInterlocks final : public InterlockChecker {
     InterlockQuery query;
     Done done;
     MonoTime deadline;
+    bool relooked = false;  // the unit was looked up again after its id went stale
   };
   void ask_unit(std::uint64_t id);
   void ask_state(std::uint64_t id, const std::string& unit_id);
