@@ -119,6 +119,12 @@ struct OutboxSettings {
   int retention_hours = 72;  // delivered intents kept for `ion-agent queue list`
 };
 
+struct ContextSettings {
+  // The station context (current unit, operator, ...) survives restarts in the outbox; one
+  // saved longer ago than this is dropped at start or reload (0 = never too old).
+  int max_age_s = 12 * 3600;
+};
+
 struct MetricsSettings {
   std::string textfile;  // node_exporter textfile path; empty = off
   int interval_s = 15;
@@ -135,6 +141,7 @@ struct Profile {
   OutboxSettings outbox;
   hal::log::Level log_level = hal::log::Level::info;
   MetricsSettings metrics;
+  ContextSettings context;
 
   const InputSpec* input(const std::string& name) const;
   const OutputSpec* output(const std::string& name) const;

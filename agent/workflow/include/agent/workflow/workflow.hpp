@@ -9,7 +9,8 @@
 // needed is missing from it), not_matched (no rule for this label), no_unit (the rule needs a
 // unit or run and none was scanned yet), queue_full (outbox refused: Errc::busy),
 // storage_error (outbox failed to commit). The context changes only when the whole rule
-// succeeded, so a failed scan can simply be scanned again (intents are idempotent at ION).
+// succeeded, so a failed scan can simply be scanned again (intents are idempotent at ION); a
+// changed context is committed with the rule's intents (IntentSink::commit).
 //
 // No I/O of its own: the sink is the only side effect, so tests are tables of events in and
 // intents + signals out. Used from the loop thread only.
@@ -49,7 +50,24 @@ class IntentSink {
     }
     return ids;
   }
+  // One event's intents and, when `context` is not null, the station context they leave
+  // behind, together (the outbox: one transaction, so green and the context restored after a
+  // power cut agree). `intents` may be empty when only the context changed. The default
+  // keeps no context (sinks without persistence).
+  virtual hal::Result<std::vector<std::string>> commit(const std::vector<NewIntent>& intents,
+                                                       const std::map<std::string, std::string>* context) {
+    (void)context;
+    if (intents.empty()) {
+      return std::vector<std::string>{};
+    }
+    return append_all(intents);
+  }
 };
+
+// The context as stored in the outbox: a JSON object of strings, and back. from_json refuses
+// anything else (Errc::parse), so a damaged row is reported, never half restored.
+std::string context_to_json(const std::map<std::string, std::string>& context);
+hal::Result<std::map<std::string, std::string>> context_from_json(const std::string& json);
 
 // GS1 application identifiers found in a scan ("01" -> "09506000134352"); empty when the scan
 // is not a GS1 element string. Injected so the workflow stays independent of the decoder.
