@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,7 @@
 #include "hal/clock.hpp"
 #include "ion_connection.hpp"
 #include "secret_input.hpp"
+#include "state_lock.hpp"
 
 namespace firmware {
 namespace {
@@ -174,6 +176,21 @@ int cmd_provision(int argc, char** argv) {
     }
   }
   st = agent::ensure_private_dir(a.state_dir);
+  std::optional<StateLock> lock;
+  if (st.ok()) {
+    // Not while a daemon or another provision works in this state directory.
+    auto l = StateLock::acquire(a.state_dir, "provision");
+    if (!l.ok() && l.error().code == hal::Errc::busy) {
+      std::fprintf(stderr,
+                   "ion-agent provision: %s: %s\n  fix: stop it first (systemctl stop ion-agent), then "
+                   "provision again. Nothing was saved.\n",
+                   a.state_dir.c_str(), l.error().what.c_str());
+      return kExitLocked;
+    }
+    if (l.ok()) {
+      lock = std::move(l).value();
+    }
+  }
   agent::FileKeyProvider keys(device_key_path(a.state_dir));
   agent::FileBoardIdentity board;
   agent::Vault vault(sealed_path(a.state_dir), keys, board);

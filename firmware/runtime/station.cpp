@@ -39,6 +39,14 @@ class OutboxSink final : public agent::IntentSink {
   hal::Result<std::vector<std::string>> append_all(const std::vector<agent::NewIntent>& intents) override {
     return outbox_.append_all(intents);
   }
+  hal::Result<std::vector<std::string>> commit(const std::vector<agent::NewIntent>& intents,
+                                               const std::map<std::string, std::string>* context) override {
+    if (context == nullptr) {
+      return intents.empty() ? hal::Result<std::vector<std::string>>(std::vector<std::string>{})
+                             : outbox_.append_all(intents);
+    }
+    return outbox_.append_with_context(intents, agent::context_to_json(*context));
+  }
 
  private:
   agent::Outbox& outbox_;
@@ -57,6 +65,58 @@ std::map<std::string, std::string> gs1_of(const hal::StationEvent& ev) {
   assume.assume_gs1 = true;
   d = agent::decode_scan(raw, assume);
   return d.is_gs1 && d.ok() ? d.gs1 : std::map<std::string, std::string>{};
+}
+
+StartFailure outbox_failure(const hal::Error& e) {
+  switch (e.code) {
+    case hal::Errc::parse:
+      return StartFailure::outbox_corrupt;
+    case hal::Errc::rejected:
+      return StartFailure::outbox_schema;
+    default:
+      return StartFailure::outbox_storage;  // busy, I/O, disk full: a restart may fix it
+  }
+}
+
+// What fixes each vault failure: the message must not send someone to re-provision when a
+// chmod would do.
+const char* credential_fix(agent::VaultFailure f) {
+  switch (f) {
+    case agent::VaultFailure::missing:
+      return "run `ion-agent provision` first";
+    case agent::VaultFailure::loose_mode:
+      return "make credentials.sealed and device.key readable by their owner only (chmod 600)";
+    case agent::VaultFailure::unknown_format:
+      return "not a credentials file this program reads: run `ion-agent provision` again";
+    case agent::VaultFailure::auth_failed:
+      return "altered, or sealed on another board: run `ion-agent provision` again";
+    case agent::VaultFailure::board_identity:
+    case agent::VaultFailure::device_key:
+    case agent::VaultFailure::io:
+    case agent::VaultFailure::none:
+      break;
+  }
+  return "the state directory, the device key or /etc/machine-id cannot be read";
+}
+
+StartFailure vault_start_failure(agent::VaultFailure f) {
+  switch (f) {
+    case agent::VaultFailure::missing:
+      return StartFailure::vault_missing;
+    case agent::VaultFailure::loose_mode:
+      return StartFailure::vault_permissions;
+    case agent::VaultFailure::unknown_format:
+      return StartFailure::vault_format;
+    case agent::VaultFailure::auth_failed:
+      return StartFailure::vault_auth;
+    case agent::VaultFailure::board_identity:
+    case agent::VaultFailure::device_key:
+    case agent::VaultFailure::io:
+      return StartFailure::vault_io;
+    case agent::VaultFailure::none:
+      break;
+  }
+  return StartFailure::config;
 }
 
 }  // namespace
@@ -79,6 +139,7 @@ struct Station::Impl {
   SdNotify notify = SdNotify::from_environment();
   TimeSync time;
 
+  agent::VaultFailure vault_failure = agent::VaultFailure::none;
   bool stopping = false;
   bool quit = false;
   MonoTime drain_until{};
@@ -91,6 +152,7 @@ struct Station::Impl {
   void handle(std::vector<hal::StationEvent>& events);
   void on_signal(int signo);
   void reload();
+  void restore_context(const char* when);
   void after_wait(MonoTime now);
   void check_time_sync();
   agent::EventTime stamp(const hal::StationEvent& ev) const;
@@ -123,7 +185,9 @@ hal::Status Station::Impl::open_client() {
   agent::Vault vault(sealed_path(opt.state_dir), keys, board);
   auto creds = vault.open();
   if (!creds.ok()) {
-    return std::move(creds).error().context("credentials (run `ion-agent provision` first)");
+    vault_failure = vault.last_failure();
+    return std::move(creds).error().context(std::string("credentials (") + credential_fix(vault_failure) +
+                                            ")");
   }
   agent::GraphqlClientOptions o;
   o.http.ca_file = creds->ca_file;
@@ -340,12 +404,65 @@ void Station::Impl::reload() {
   hal::log::set_level(np->log_level);
   report->set_profile(np, devices.get());
   hal::log::notice("config", "reloaded " + opt.config);
+  restore_context("reload");  // the new profile's context.max_age_s applies
+}
+
+// The context the outbox holds is the one the last accepted event left (committed with its
+// intents), so after a crash the station goes on where it was: the unit on the bench is still
+// the unit on the bench. Too old a context (profile context.max_age_s) is dropped instead,
+// and `ion-agent status` says why.
+void Station::Impl::restore_context(const char* when) {
+  auto saved = outbox->saved_context();
+  if (!saved.ok()) {
+    hal::log::error("context",
+                    std::string(when) + ": " + saved.error().what + "; starting without a context");
+    report->set_context_note(std::string("not restored at ") + when + ": " + saved.error().what);
+    return;
+  }
+  if (!*saved || (*saved)->json.empty() || (*saved)->json == "{}") {
+    return;
+  }
+  auto ctx = agent::context_from_json((*saved)->json);
+  if (!ctx.ok()) {
+    hal::log::error("context", std::string(when) + ": " + ctx.error().what + "; starting without a context");
+    report->set_context_note(std::string("not restored at ") + when + ": " + ctx.error().what);
+    return;
+  }
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall().time_since_epoch()).count();
+  const std::int64_t age_s = (now_ms - (*saved)->saved_ms) / 1000;
+  std::string keys;
+  for (const auto& kv : *ctx) {
+    keys += (keys.empty() ? "" : ", ") + kv.first + "=" + kv.second;
+  }
+  const int max_age = profile->context.max_age_s;
+  if (max_age > 0 && age_s > max_age) {
+    std::string why = "dropped at " + std::string(when) + ": saved " + std::to_string(age_s) +
+                      " s ago, older than context.max_age_s (" + std::to_string(max_age) + " s)";
+    hal::log::notice("context", why + ": " + keys);
+    auto cleared = outbox->append_with_context({}, "{}");
+    if (!cleared.ok()) {
+      hal::log::error("context", "clear the saved context: " + cleared.error().what);
+    }
+    workflow->restore_context({});
+    report->set_context_note(why);
+    return;
+  }
+  hal::log::notice("context", std::string("restored at ") + when + " (saved " + std::to_string(age_s) +
+                                  " s ago): " + keys);
+  workflow->restore_context(std::move(ctx).value());
+  report->set_context_note(std::string("restored at ") + when + " (saved " + std::to_string(age_s) +
+                           " s ago)");
 }
 
 Station::Station(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Station::~Station() = default;
 
-hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options, const hal::Clock& clock) {
+hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options, const hal::Clock& clock,
+                                                      StartFailure* why) {
+  StartFailure ignored = StartFailure::config;
+  StartFailure& failure = why != nullptr ? *why : ignored;
+  failure = StartFailure::config;
   auto impl = std::make_unique<Impl>(options, clock);
   auto p = agent::load_profile(options.config);
   if (!p.ok()) {
@@ -356,8 +473,14 @@ hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options,
   }
   impl->profile = std::make_shared<const agent::Profile>(std::move(p).value());
   hal::log::set_level(impl->profile->log_level);
-  ION_TRY(impl->open_outbox(), "outbox");
-  ION_TRY(impl->open_client(), "ion");
+  if (auto st = impl->open_outbox(); !st.ok()) {
+    failure = outbox_failure(st.error());
+    return std::move(st).error().context("outbox");
+  }
+  if (auto st = impl->open_client(); !st.ok()) {
+    failure = vault_start_failure(impl->vault_failure);
+    return std::move(st).error().context("ion");
+  }
   auto d = StationDevices::build(*impl->profile, options.sim, clock.mono());
   if (!d.ok()) {
     return std::move(d).error();
@@ -368,6 +491,7 @@ hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options,
                                                  *impl->client, impl->time, impl->notify);
   impl->report->set_profile(impl->profile, impl->devices.get());
   impl->report->set_context(&impl->workflow->context());
+  impl->restore_context("start");
   ION_TRY(impl->build_loop(), "station");
   return std::unique_ptr<Station>(new Station(std::move(impl)));
 }

@@ -32,10 +32,25 @@ struct RunOptions {
   std::chrono::milliseconds drain{5000};
 };
 
+// What kept the station from starting, for the exit status (firmware/commands.hpp).
+enum class StartFailure {
+  config,
+  outbox_corrupt,
+  outbox_schema,
+  outbox_storage,
+  vault_missing,      // not provisioned
+  vault_permissions,  // sealed file or device key readable by group/others
+  vault_format,       // not a credentials file / unknown format
+  vault_auth,         // altered, or sealed on another board / with another device key
+  vault_io,           // state directory, device key or machine-id unreadable
+};
+
 class Station {
  public:
   // Loads and validates everything; fails (Errc::config etc.) before any input is read.
-  static hal::Result<std::unique_ptr<Station>> create(const RunOptions& options, const hal::Clock& clock);
+  // `why` (optional) says which kind of failure it was.
+  static hal::Result<std::unique_ptr<Station>> create(const RunOptions& options, const hal::Clock& clock,
+                                                      StartFailure* why = nullptr);
   ~Station();
   // Runs until stopped; returns the process exit code.
   int run();

@@ -171,6 +171,7 @@ agent::Json StationReport::status_json() const {
       cJSON_AddStringToObject(ctx, kv.first.c_str(), kv.second.c_str());
     }
   }
+  cJSON_AddStringToObject(r, "context_note", context_note_.c_str());
   return o;
 }
 

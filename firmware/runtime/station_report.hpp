@@ -20,7 +20,7 @@
 //    "counters": {"accepted", "refused", "delivered", "rejected", "retried", "in_flight"},
 //    "accept_latency_ms": {"last", "max"},
 //    "last_event": {"input", "kind", "text", "signal", "message", "at_ms"},
-//    "context": {"unit.serial": ..., ...}}
+//    "context": {"unit.serial": ..., ...}, "context_note": "restored at start (saved 3 s ago)"}
 // Queue figures (pending, dead, oldest) are not here: `ion-agent status` reads them from the
 // outbox itself. Loop thread only.
 #pragma once
@@ -53,6 +53,11 @@ class StationReport {
 
   void set_profile(std::shared_ptr<const agent::Profile> profile, const StationDevices* devices);
   void set_context(const agent::Workflow::Context* context) { context_ = context; }
+  // What happened to the saved context at start or reload (restored, dropped as too old).
+  void set_context_note(std::string note) {
+    context_note_ = std::move(note);
+    dirty_ = true;
+  }
   void set_state(std::string state) {
     state_ = std::move(state);
     dirty_ = true;
@@ -84,6 +89,7 @@ class StationReport {
   std::shared_ptr<const agent::Profile> profile_;
   const StationDevices* devices_ = nullptr;
   const agent::Workflow::Context* context_ = nullptr;
+  std::string context_note_;
 
   std::string state_ = "running";
   std::int64_t started_ms_ = 0;
