@@ -177,13 +177,14 @@ int cmd_provision(int argc, char** argv) {
   }
   st = agent::ensure_private_dir(a.state_dir);
   std::optional<StateLock> lock;
+  StateLock::Holder holder;
   if (st.ok()) {
-    // Not while a daemon or another provision works in this state directory.
-    auto l = StateLock::acquire(a.state_dir, "provision");
-    if (!l.ok() && l.error().code == hal::Errc::busy) {
-      std::fprintf(stderr,
-                   "ion-agent provision: %s: %s\n  fix: stop it first (systemctl stop ion-agent), then "
-                   "provision again. Nothing was saved.\n",
+    // Never beside another provision. Beside the running daemon the new credentials are
+    // handed over: the file is replaced atomically, and a daemon without usable credentials
+    // picks it up within seconds (one with working credentials keeps them until restarted).
+    auto l = StateLock::acquire(a.state_dir, "provision", &holder);
+    if (!l.ok() && l.error().code == hal::Errc::busy && holder.command != "run") {
+      std::fprintf(stderr, "ion-agent provision: %s: %s\n  fix: wait for it to finish. Nothing was saved.\n",
                    a.state_dir.c_str(), l.error().what.c_str());
       return kExitLocked;
     }
@@ -204,6 +205,12 @@ int cmd_provision(int argc, char** argv) {
   }
   std::printf("provisioned: client %s for %s (%s), sealed in %s\n", c.client_id.c_str(),
               c.region.empty() ? "explicit URLs" : c.region.c_str(), c.api_url.c_str(), vault.path().c_str());
+  if (!lock && holder.command == "run") {
+    std::printf(
+        "the running daemon (PID %d) uses them within seconds if it had no usable credentials;\n"
+        "to replace working ones, restart it (systemctl restart ion-agent)\n",
+        static_cast<int>(holder.pid));
+  }
   return kExitOk;
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // ion-agent run: the station daemon (firmware/station.hpp). Exit codes: 0 after a clean stop,
 // kExitLocked when another process holds the state directory, kExitOutbox* when the outbox
-// cannot be opened (corrupt, newer schema, or for now), kExitConfig for a profile, device or
-// credential problem found before starting, 1 when the loop fails.
+// cannot be opened (corrupt, newer schema, or for now), kExitConfig for a profile or device
+// problem found before starting, 1 when the loop fails. Credential trouble is not fatal: the
+// station runs without them and says why (status, metrics, STATUS=).
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -44,16 +45,6 @@ int exit_code_for(StartFailure why) {
       return kExitOutboxSchema;
     case StartFailure::outbox_storage:
       return kExitOutboxStorage;
-    case StartFailure::vault_missing:
-      return kExitNotProvisioned;
-    case StartFailure::vault_permissions:
-      return kExitVaultPermissions;
-    case StartFailure::vault_format:
-      return kExitVaultFormat;
-    case StartFailure::vault_auth:
-      return kExitVaultAuth;
-    case StartFailure::vault_io:
-      return kExitVaultIo;
     case StartFailure::config:
       break;
   }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "station.hpp"
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <sstream>
 
@@ -30,6 +32,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using MonoTime = hal::Clock::MonoTime;
+
+constexpr std::chrono::seconds kCredentialsRetry{5};
 
 // The outbox as the workflow's sink: an intent is accepted once append() has committed.
 class OutboxSink final : public agent::IntentSink {
@@ -99,26 +103,6 @@ const char* credential_fix(agent::VaultFailure f) {
   return "the state directory, the device key or /etc/machine-id cannot be read";
 }
 
-StartFailure vault_start_failure(agent::VaultFailure f) {
-  switch (f) {
-    case agent::VaultFailure::missing:
-      return StartFailure::vault_missing;
-    case agent::VaultFailure::loose_mode:
-      return StartFailure::vault_permissions;
-    case agent::VaultFailure::unknown_format:
-      return StartFailure::vault_format;
-    case agent::VaultFailure::auth_failed:
-      return StartFailure::vault_auth;
-    case agent::VaultFailure::board_identity:
-    case agent::VaultFailure::device_key:
-    case agent::VaultFailure::io:
-      return StartFailure::vault_io;
-    case agent::VaultFailure::none:
-      break;
-  }
-  return StartFailure::config;
-}
-
 }  // namespace
 
 struct Station::Impl {
@@ -140,6 +124,11 @@ struct Station::Impl {
   TimeSync time;
 
   agent::VaultFailure vault_failure = agent::VaultFailure::none;
+  // While the sealed credentials do not open, the station accepts and keeps events as with a
+  // revoked key (no client, no dispatcher) and tries the vault again every kCredentialsRetry:
+  // a `provision` or a chmod is picked up without a restart.
+  std::string credentials_problem;
+  MonoTime next_credentials_try{};
   bool stopping = false;
   bool quit = false;
   MonoTime drain_until{};
@@ -147,6 +136,8 @@ struct Station::Impl {
 
   hal::Status open_outbox();
   hal::Status open_client();
+  void try_credentials(MonoTime now);
+  hal::Status wait(std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max);
   hal::Status build_loop();
   void wire_timers();
   void handle(std::vector<hal::StationEvent>& events);
@@ -180,6 +171,7 @@ hal::Status Station::Impl::open_outbox() {
 }
 
 hal::Status Station::Impl::open_client() {
+  vault_failure = agent::VaultFailure::none;
   agent::FileKeyProvider keys(device_key_path(opt.state_dir));
   agent::FileBoardIdentity board;
   agent::Vault vault(sealed_path(opt.state_dir), keys, board);
@@ -231,11 +223,55 @@ hal::Status Station::Impl::open_client() {
   return hal::ok();
 }
 
+// The loop's wait: the client's (curl_multi_poll on its transfers and our fds), or, while there
+// is no client (no usable credentials), a plain poll(2) on our fds.
+hal::Status Station::Impl::wait(std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max) {
+  if (client) {
+    return client->wait(fds, max.value_or(agent::HttpMulti::kForever));
+  }
+  std::vector<pollfd> p(fds.size());
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    p[i].fd = fds[i].fd;
+    p[i].events = static_cast<short>(((fds[i].events & CURL_WAIT_POLLIN) ? POLLIN : 0) |
+                                     ((fds[i].events & CURL_WAIT_POLLPRI) ? POLLPRI : 0) |
+                                     ((fds[i].events & CURL_WAIT_POLLOUT) ? POLLOUT : 0));
+  }
+  const int timeout = max ? static_cast<int>(std::min<std::int64_t>(max->count(), 1 << 30)) : -1;
+  if (::poll(p.data(), p.size(), timeout) < 0 && errno != EINTR) {
+    return hal::errno_error(hal::Errc::io, "poll", errno);
+  }
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    fds[i].revents = static_cast<short>(((p[i].revents & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+                                        ((p[i].revents & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
+                                        ((p[i].revents & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+  }
+  return hal::ok();
+}
+
+void Station::Impl::try_credentials(MonoTime now) {
+  next_credentials_try = now + kCredentialsRetry;
+  auto st = open_client();
+  if (!st.ok()) {
+    dispatcher.reset();
+    client.reset();
+    if (st.error().what != credentials_problem) {
+      credentials_problem = st.error().what;
+      hal::log::error("ion", credentials_problem + "; events are still accepted and kept");
+      report->set_credentials_problem(to_string(vault_failure), credentials_problem);
+    }
+    return;
+  }
+  credentials_problem.clear();
+  report->set_link(dispatcher.get(), client.get());
+  report->set_credentials_problem("", "");
+  hal::log::notice("ion", "the sealed credentials open now: delivering what was kept");
+  dispatcher->poll(now);
+}
+
 hal::Status Station::Impl::build_loop() {
-  agent::CurlGraphqlClient* c = client.get();
   auto l = EventLoop::create(
-      clock, [c](std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max) {
-        return c->wait(fds, max.value_or(agent::HttpMulti::kForever));
+      clock, [this](std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max) {
+        return wait(fds, max);
       });
   if (!l.ok()) {
     return std::move(l).error();
@@ -261,12 +297,28 @@ hal::Status Station::Impl::build_loop() {
 
 void Station::Impl::wire_timers() {
   loop->add_timer({[this]() -> std::optional<MonoTime> {
+                     if (!client) {
+                       return next_credentials_try;  // the one wakeup of a station without credentials
+                     }
+                     return std::nullopt;
+                   },
+                   [this](MonoTime now) {
+                     if (!client) {
+                       try_credentials(now);
+                     }
+                   }});
+  loop->add_timer({[this]() -> std::optional<MonoTime> {
+                     if (!dispatcher) {
+                       return std::nullopt;
+                     }
                      MonoTime due = dispatcher->next_due();
                      return due == MonoTime::max() ? std::nullopt : std::optional<MonoTime>(due);
                    },
                    [this](MonoTime now) {
                      check_time_sync();
-                     dispatcher->poll(now);
+                     if (dispatcher) {
+                       dispatcher->poll(now);
+                     }
                    }});
   loop->add_timer({[this] { return devices->feedback().next_deadline(); },
                    [this](MonoTime now) { devices->feedback().on_deadline(now); }});
@@ -325,19 +377,23 @@ void Station::Impl::handle(std::vector<hal::StationEvent>& events) {
     }
     report->record(ev, r, now);
   }
-  if (!stopping) {
+  if (!stopping && dispatcher) {
     dispatcher->poll(clock.mono());
   }
 }
 
 void Station::Impl::after_wait(MonoTime now) {
-  client->perform();
+  if (client) {
+    client->perform();
+  }
   if (!quit) {
     check_time_sync();  // correct unsynced event times before any of them is sent
-    dispatcher->poll(now);
+    if (dispatcher) {
+      dispatcher->poll(now);
+    }
   }
   report->touch();
-  if (stopping && dispatcher->in_flight() == 0 && client->in_flight() == 0) {
+  if (stopping && (!dispatcher || dispatcher->in_flight() == 0) && (!client || client->in_flight() == 0)) {
     quit = true;
   }
 }
@@ -368,9 +424,9 @@ void Station::Impl::on_signal(int signo) {
   drain_until = clock.mono() + opt.drain;
   loop->clear_devices();  // no new events while draining
   notify.send("STOPPING=1");
-  hal::log::notice("station", "stopping: finishing " + std::to_string(dispatcher->in_flight()) +
-                                  " delivery(ies) in flight (at most " + std::to_string(opt.drain.count()) +
-                                  " ms)");
+  hal::log::notice("station",
+                   "stopping: finishing " + std::to_string(dispatcher ? dispatcher->in_flight() : 0) +
+                       " delivery(ies) in flight (at most " + std::to_string(opt.drain.count()) + " ms)");
   report->touch();
   report->set_state("draining");
 }
@@ -478,8 +534,18 @@ hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options,
     return std::move(st).error().context("outbox");
   }
   if (auto st = impl->open_client(); !st.ok()) {
-    failure = vault_start_failure(impl->vault_failure);
-    return std::move(st).error().context("ion");
+    if (impl->vault_failure == agent::VaultFailure::none) {
+      return std::move(st).error().context("ion");  // the credentials open, the settings are bad
+    }
+    // Credential trouble does not darken the station: it starts, accepts and keeps events,
+    // says why in status/metrics/STATUS=, and picks the credentials up once they are fixed.
+    impl->dispatcher.reset();
+    impl->client.reset();
+    impl->credentials_problem = st.error().what;
+    hal::log::error("ion", impl->credentials_problem +
+                               "; starting anyway: events are accepted and kept, and "
+                               "the credentials are tried again every " +
+                               std::to_string(kCredentialsRetry.count()) + " s");
   }
   auto d = StationDevices::build(*impl->profile, options.sim, clock.mono());
   if (!d.ok()) {
@@ -487,8 +553,13 @@ hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options,
   }
   impl->devices = std::move(d).value();
   impl->workflow = std::make_unique<agent::Workflow>(impl->profile, gs1_of);
-  impl->report = std::make_unique<StationReport>(options.state_dir, clock, *impl->outbox, *impl->dispatcher,
-                                                 *impl->client, impl->time, impl->notify);
+  impl->report =
+      std::make_unique<StationReport>(options.state_dir, clock, *impl->outbox, impl->dispatcher.get(),
+                                      impl->client.get(), impl->time, impl->notify);
+  if (!impl->credentials_problem.empty()) {
+    impl->report->set_credentials_problem(to_string(impl->vault_failure), impl->credentials_problem);
+    impl->next_credentials_try = clock.mono() + kCredentialsRetry;
+  }
   impl->report->set_profile(impl->profile, impl->devices.get());
   impl->report->set_context(&impl->workflow->context());
   impl->restore_context("start");
@@ -501,7 +572,9 @@ int Station::run() {
   hal::log::notice("station", "running " + s.opt.config + " (" + std::to_string(s.profile->inputs.size()) +
                                   " inputs, " + std::to_string(s.profile->rules.size()) +
                                   " rules), state in " + s.opt.state_dir);
-  s.dispatcher->poll(s.clock.mono());
+  if (s.dispatcher) {
+    s.dispatcher->poll(s.clock.mono());
+  }
   s.report->publish(s.clock.mono());
   s.notify.send("READY=1");
   while (!s.quit) {

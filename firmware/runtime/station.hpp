@@ -38,12 +38,9 @@ enum class StartFailure {
   outbox_corrupt,
   outbox_schema,
   outbox_storage,
-  vault_missing,      // not provisioned
-  vault_permissions,  // sealed file or device key readable by group/others
-  vault_format,       // not a credentials file / unknown format
-  vault_auth,         // altered, or sealed on another board / with another device key
-  vault_io,           // state directory, device key or machine-id unreadable
 };
+// Not among them: credential trouble. The station starts without usable credentials, accepts
+// and keeps events, and picks them up once fixed (status.json "credentials").
 
 class Station {
  public:
