@@ -6,6 +6,7 @@ simulator (no namespaces needed).
 """
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -165,3 +166,20 @@ def test_credential_trouble_does_not_stop_acceptance(cl):
     assert agent.alive()
     assert agent.stop() == 0
     verify_delivery(agent, sim)
+
+
+def test_reload_restores_the_context_and_applies_the_new_max_age(cl):
+    _, sim, agent = station(cl, "context-hup")
+    agent.send(["scan SN-350001"])
+    agent.wait_accepted(3)
+    agent.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "context: restored at reload" in agent.stderr(), 10, "context restored at reload")
+    prof = profile()
+    prof["context"] = {"max_age_s": 1}
+    agent.write_profile(prof)
+    time.sleep(2.5)
+    agent.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "dropped at reload" in agent.stderr(), 10, "context dropped at reload")
+    wait_for(lambda: status_json(agent)["daemon"].get("context") == {}, 10, "status: no context")
+    assert "dropped at reload" in status_json(agent)["daemon"]["context_note"]
+    assert agent.stop() == 0
