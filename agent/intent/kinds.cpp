@@ -8,6 +8,7 @@
 
 #include "agent/common/json.hpp"
 #include "agent/intent/intent.hpp"
+#include "hal/text.hpp"
 
 namespace agent {
 namespace {
@@ -143,6 +144,17 @@ hal::Status validate_intent(std::string_view kind, std::string_view inputs_json)
     return hal::Error(hal::Errc::parse, "unknown intent kind '" + std::string(kind) + "'");
   }
   const std::string prefix = std::string(kind) + ": ";
+  if (inputs_json.size() > kMaxIntentInputsBytes) {
+    return hal::Error(hal::Errc::parse, prefix + "inputs: " + std::to_string(inputs_json.size()) +
+                                            " bytes, more than ION takes (" +
+                                            std::to_string(kMaxIntentInputsBytes) + ")");
+  }
+  // cJSON parses (and prints) bytes that are not UTF-8 as they are; ION refuses the request
+  // body ("not valid JSON"), so such an intent could never be delivered.
+  if (std::size_t valid = hal::utf8_valid_prefix(inputs_json); valid != inputs_json.size()) {
+    return hal::Error(hal::Errc::parse,
+                      prefix + "inputs: not valid UTF-8 (byte " + std::to_string(valid) + ")");
+  }
   const char* end = nullptr;
   Json in(cJSON_ParseWithLengthOpts(inputs_json.data(), inputs_json.size(), &end, 0));
   if (!in || !cJSON_IsObject(in.get())) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 
 #include "agent/crypto/crypto.hpp"
 #include "agent/intent/kinds.hpp"
@@ -182,11 +183,18 @@ hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, Outbo
   if (rc != SQLITE_OK) {
     return sql_error(raw, rc, "outbox: open " + path);
   }
+  // Before the first statement: a reader that holds the file for a moment (`ion-agent status`
+  // or a cron job right after a crash, while the WAL is recovered) is waited for.
+  sqlite3_busy_timeout(raw, static_cast<int>(limits.busy_timeout.count()));
   std::unique_ptr<Outbox> box(new Outbox(path, limits, clock, std::move(db)));
   if (existed && mode == Mode::read_write) {
     ION_TRY(box->check_integrity(), "outbox: open " + path);
   }
   ION_TRY(box->configure(mode), "outbox: open " + path);
+  if (mode == Mode::shared_write) {
+    ION_TRY(box->check_shared_version(), "outbox: open " + path);
+    return box;
+  }
   if (mode == Mode::read_write) {
     ION_TRY(box->migrate(), "outbox: open " + path);
     // Intents left in flight by a crash were maybe sent, maybe not: send them again (the
@@ -221,13 +229,31 @@ hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, Outbo
 // whole file once (about a second for the 64 MiB bound on an SD card), only at start.
 hal::Status Outbox::check_integrity() {
   std::string damage;
+  // Only what SQLite calls damage is damage: a lock held past the busy timeout or an I/O
+  // error is reported as what it is, and a restart may fix it.
+  auto not_damage = [this](const hal::Error& e) -> std::optional<hal::Error> {
+    const int primary = sqlite3_errcode(db_.get()) & 0xff;
+    if (e.code == hal::Errc::busy) {
+      return hal::Error(hal::Errc::busy, "integrity check: " + e.what + " (another process holds the file)");
+    }
+    if (primary != SQLITE_CORRUPT && primary != SQLITE_NOTADB) {
+      return hal::Error(e.code, "integrity check: " + e.what);
+    }
+    return std::nullopt;
+  };
   auto q = SqlStatement::prepare(db_.get(), "PRAGMA quick_check(3)");
   if (!q.ok()) {
+    if (auto other = not_damage(q.error())) {
+      return std::move(*other);
+    }
     damage = q.error().what;
   } else {
     for (;;) {
       auto row = q->step("quick_check");
       if (!row.ok()) {
+        if (auto other = not_damage(row.error())) {
+          return std::move(*other);
+        }
         damage = row.error().what;
         break;
       }
@@ -243,7 +269,7 @@ hal::Status Outbox::check_integrity() {
   if (damage.empty()) {
     return {};
   }
-  return hal::Error(hal::Errc::storage,
+  return hal::Error(hal::Errc::parse,
                     "the database is corrupt (" + damage +
                         "); it was left untouched for inspection. Salvage it with `sqlite3 " + path_ +
                         " .recover`, or move it away to start with an empty outbox (its undelivered "
@@ -251,9 +277,11 @@ hal::Status Outbox::check_integrity() {
 }
 
 hal::Status Outbox::configure(Mode mode) {
-  sqlite3_busy_timeout(db_.get(), static_cast<int>(limits_.busy_timeout.count()));
   if (mode == Mode::read_only) {
     return sql_exec(db_.get(), "PRAGMA query_only = ON", "configure");
+  }
+  if (mode == Mode::shared_write) {
+    return sql_exec(db_.get(), "PRAGMA synchronous = FULL", "configure");  // the owner set WAL
   }
   // WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, which is the
   // promise append() makes. wal_autocheckpoint = 1000 pages (about 1 MiB of 1 KiB pages, or
@@ -284,6 +312,23 @@ hal::Status Outbox::configure(Mode mode) {
                   "configure");
 }
 
+hal::Status Outbox::check_shared_version() {
+  auto v = SqlStatement::prepare(db_.get(), "PRAGMA user_version");
+  if (!v.ok()) {
+    return std::move(v).error();
+  }
+  auto row = v->step("read schema version");
+  if (!row.ok()) {
+    return std::move(row).error();
+  }
+  const int have = *row ? static_cast<int>(v->int_at(0)) : 0;
+  if (have < kMinWorkingVersion || have > kSchemaVersion) {
+    return hal::Error(hal::Errc::rejected, "schema v" + std::to_string(have) +
+                                               " is not one this program can change while the daemon runs");
+  }
+  return {};
+}
+
 hal::Status Outbox::migrate() {
   ION_TRY(migrate_to(kMinWorkingVersion), "migrate");
   auto st = migrate_to(kSchemaVersion);
@@ -312,9 +357,9 @@ hal::Status Outbox::migrate_to(int target) {
   const int have = *row ? static_cast<int>(v->int_at(0)) : 0;
   v->reset();  // an open statement would block DROP TABLE in the v3 migration
   if (have > kSchemaVersion) {
-    return hal::Error(hal::Errc::storage, "migrate: database schema v" + std::to_string(have) +
-                                              " is newer than this program understands (v" +
-                                              std::to_string(kSchemaVersion) + "); refusing to touch it");
+    return hal::Error(hal::Errc::rejected, "migrate: database schema v" + std::to_string(have) +
+                                               " is newer than this program understands (v" +
+                                               std::to_string(kSchemaVersion) + "); refusing to touch it");
   }
   if (have >= target) {
     return {};  // the transaction rolls back: nothing was written
@@ -393,6 +438,11 @@ hal::Result<std::string> Outbox::append(const NewIntent& intent) {
 // (a crash or a full disk never leaves half of a scan's intents behind), and it costs one
 // fsync instead of one per intent, which is what keeps a scan's accept time near one fsync.
 hal::Result<std::vector<std::string>> Outbox::append_all(const std::vector<NewIntent>& intents) {
+  return append_impl(intents, nullptr);
+}
+
+hal::Result<std::vector<std::string>> Outbox::append_impl(const std::vector<NewIntent>& intents,
+                                                          const std::string* context_json) {
   std::size_t need = 0;
   for (const auto& intent : intents) {
     if (intent.inputs_json.size() > kMaxInputsBytes) {
@@ -441,9 +491,14 @@ hal::Result<std::vector<std::string>> Outbox::append_all(const std::vector<NewIn
   // indexes can take more pages than the rows' bytes, and how many depends on SQLite's
   // version. So measure again before committing; if the event went over the limit after all,
   // prune more delivered intents or refuse the event (the transaction rolls back whole).
+  if (context_json != nullptr) {
+    ION_TRY(write_context(*context_json), "outbox: append");
+  }
   ION_TRY(make_room(0, intents.size()), "outbox: append");
   ION_TRY(tx->commit(), "outbox: append");
-  ++generation_;
+  if (!intents.empty()) {
+    ++generation_;
+  }
   return ids;
 }
 

@@ -14,6 +14,7 @@
 
 #include "agent/common/json.hpp"
 #include "agent/profile/value_template.hpp"
+#include "hal/text.hpp"
 #include "reader.hpp"
 
 namespace agent {
@@ -74,6 +75,75 @@ std::string read_file(const std::string& path, std::string& error) {
   return text;
 }
 
+// A NUL inside a JSON string (raw, or the escape \u0000) would silently cut the value short in
+// cJSON. Before parsing, both are replaced by the overlong encoding C0 80, which is never
+// valid UTF-8, so the string check below finds and names them.
+constexpr const char kNulMark[] = "\xc0\x80";
+
+std::string mark_nuls(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\0') {
+      out += kNulMark;
+      continue;
+    }
+    if (in_string && c == '\\' && i + 1 < text.size()) {
+      if (text.compare(i + 1, 5, "u0000") == 0) {
+        out += kNulMark;
+        i += 5;
+        continue;
+      }
+      out += c;
+      out += text[++i];  // an escaped character, maybe a quote
+      continue;
+    }
+    if (c == '"') {
+      in_string = !in_string;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string string_problem(const char* s) {
+  std::string_view v(s);
+  std::size_t valid = hal::utf8_valid_prefix(v);
+  if (valid == v.size()) {
+    return "";
+  }
+  if (v.compare(valid, 2, kNulMark) == 0) {
+    return "contains a NUL character (byte " + std::to_string(valid) + ")";
+  }
+  return "not valid UTF-8 (byte " + std::to_string(valid) + ")";
+}
+
+// Every key and string value: ION takes UTF-8 only, and a NUL would cut a value short.
+void check_strings(const cJSON* node, const std::string& path, const std::string& file,
+                   std::vector<std::string>& errors) {
+  std::size_t index = 0;
+  for (const cJSON* m = node->child; m != nullptr; m = m->next, ++index) {
+    std::string here = path + "[" + std::to_string(index) + "]";
+    if (m->string != nullptr && !cJSON_IsArray(node)) {
+      std::string p = string_problem(m->string);
+      here = path + "." + hal::escape_control(m->string);
+      if (!p.empty()) {
+        errors.push_back(file + ": " + here + ": key " + p);
+      }
+    }
+    if (cJSON_IsString(m)) {
+      std::string p = string_problem(m->valuestring);
+      if (!p.empty()) {
+        errors.push_back(file + ": " + here + ": " + p);
+      }
+    } else if (cJSON_IsObject(m) || cJSON_IsArray(m)) {
+      check_strings(m, here, file, errors);
+    }
+  }
+}
+
 }  // namespace
 
 hal::Result<Profile> load_profile(const std::string& path) {
@@ -85,7 +155,8 @@ hal::Result<Profile> load_profile(const std::string& path) {
   return parse_profile(text, path);
 }
 
-hal::Result<Profile> parse_profile(const std::string& text, const std::string& file) {
+hal::Result<Profile> parse_profile(const std::string& original, const std::string& file) {
+  const std::string text = mark_nuls(original);
   const char* end = nullptr;
   // Length includes the terminating NUL: cJSON checks it to refuse trailing garbage.
   Json root(cJSON_ParseWithLengthOpts(text.c_str(), text.size() + 1, &end, 1));
@@ -106,6 +177,15 @@ hal::Result<Profile> parse_profile(const std::string& text, const std::string& f
     }
     return hal::Error(hal::Errc::config, file + ":" + std::to_string(line) + ":" + std::to_string(col) +
                                              ": JSON syntax error (byte " + std::to_string(offset) + ")");
+  }
+  std::vector<std::string> bad_strings;
+  check_strings(root.get(), "$", file, bad_strings);
+  if (!bad_strings.empty()) {
+    std::string all;
+    for (const auto& e : bad_strings) {
+      all += (all.empty() ? "" : "\n") + e;
+    }
+    return hal::Error(hal::Errc::config, all);
   }
   ProfileReader reader(file);
   Profile profile = reader.read(root.get());

@@ -247,6 +247,10 @@ const Key<MetricsSettings> kMetricsKeys[] = {
      "node_exporter textfile path"},
     {"interval_s", JType::integer, false, 1, 3600, ION_INT(MetricsSettings, interval_s), "rewrite interval"},
 };
+const Key<ContextSettings> kContextKeys[] = {
+    {"max_age_s", JType::integer, false, 0, 30 * 24 * 3600, ION_INT(ContextSettings, max_age_s),
+     "a context saved longer ago is dropped at start or reload (0 = never)"},
+};
 
 const Key<InterlockSettings> kInterlockKeys[] = {
     {"timeout_ms", JType::integer, false, 100, 60000, ION_INT(InterlockSettings, timeout_ms),
@@ -289,6 +293,11 @@ const Key<Profile> kTopKeys[] = {
        read_object(r, v, at, kMetricsKeys, p.metrics);
      },
      "Prometheus textfile"},
+    {"context", JType::object, false, 0, 0,
+     [](ProfileReader& r, const cJSON* v, Profile& p, const std::string& at) {
+       read_object(r, v, at, kContextKeys, p.context);
+     },
+     "station context kept across restarts"},
 };
 
 // Input and output names: a letter, then up to 31 letters, digits, '_' or '-'.

@@ -71,6 +71,12 @@ std::string format_metrics(const MetricsSnapshot& m) {
            "Unix time of the last delivery to ION (0 = never).", m.last_success_time_s);
   w.metric("ion_agent_link_up", "gauge", "1 when ION answered the last attempt.", m.link_ok ? 1 : 0);
   w.metric("ion_agent_token_valid", "gauge", "1 while a valid access token is held.", m.token_valid ? 1 : 0);
+  w.metric(
+      "ion_agent_credentials_ok", "gauge",
+      "1 when the sealed credentials open; 0 with the vault's problem as label (events are still "
+      "accepted and kept).",
+      m.credentials_problem.empty() ? 1 : 0,
+      ",problem=\"" + label_value(m.credentials_problem.empty() ? "none" : m.credentials_problem) + "\"");
   w.metric("ion_agent_clock_synced", "gauge", "1 when the wall clock is synchronised.",
            m.clock_synced ? 1 : 0);
   w.metric("ion_agent_outbox_bytes", "gauge", "Bytes used by the outbox database.", d(m.used_bytes));

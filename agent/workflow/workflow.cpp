@@ -4,6 +4,7 @@
 #include "agent/common/json.hpp"
 #include "agent/intent/kinds.hpp"
 #include "agent/profile/value_template.hpp"
+#include "hal/text.hpp"
 
 namespace agent {
 namespace {
@@ -66,6 +67,30 @@ std::string conditions_text(const std::vector<Condition>& cs) {
 }
 
 }  // namespace
+
+std::string context_to_json(const std::map<std::string, std::string>& context) {
+  Json o(cJSON_CreateObject());
+  for (const auto& kv : context) {
+    cJSON_AddStringToObject(o.get(), kv.first.c_str(), kv.second.c_str());
+  }
+  JsonText t(cJSON_PrintUnformatted(o.get()));
+  return t ? t.get() : "{}";
+}
+
+hal::Result<std::map<std::string, std::string>> context_from_json(const std::string& json) {
+  Json o(cJSON_Parse(json.c_str()));
+  if (!o || !cJSON_IsObject(o.get())) {
+    return hal::Error(hal::Errc::parse, "saved context is not a JSON object");
+  }
+  std::map<std::string, std::string> out;
+  for (const cJSON* m = o->child; m != nullptr; m = m->next) {
+    if (!cJSON_IsString(m) || m->string == nullptr) {
+      return hal::Error(hal::Errc::parse, "saved context: a value is not a string");
+    }
+    out[m->string] = m->valuestring;
+  }
+  return out;
+}
 
 Workflow::Workflow(std::shared_ptr<const Profile> profile, Gs1Decoder gs1)
     : profile_(std::move(profile)), gs1_(std::move(gs1)) {}
@@ -182,6 +207,12 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
   intent.kind = a.intent_kind;
   intent.inputs_json = text ? text.get() : "{}";
   intent.subject = cJSON_IsString(serial) ? serial->valuestring : "";
+  // The outbox checks again; checked here so the reason is the scan's (red bad_scan), not a
+  // storage error.
+  if (auto valid = validate_intent(intent.kind, intent.inputs_json); !valid.ok()) {
+    why = Signal::bad_scan;
+    return std::move(valid).error();
+  }
   return intent;
 }
 
@@ -201,6 +232,18 @@ Reaction Workflow::on_event(const hal::StationEvent& ev, const EventTime& at, In
   }
   if (ev.kind == hal::StationEvent::Kind::scan && !ev.error.empty()) {
     return signal(std::move(r), Signal::bad_scan, ev.input + ": rejected scan: " + ev.error);
+  }
+  if (ev.kind == hal::StationEvent::Kind::scan) {
+    // Nothing green that cannot be sent: ION takes UTF-8 JSON only, and a NUL would cut the
+    // text short in every template it reaches.
+    if (std::size_t valid = hal::utf8_valid_prefix(ev.text); valid != ev.text.size()) {
+      return signal(std::move(r), Signal::bad_scan,
+                    ev.input + ": rejected scan: not valid UTF-8 (byte " + std::to_string(valid) + ")");
+    }
+    if (std::size_t nul = ev.text.find('\0'); nul != std::string::npos) {
+      return signal(std::move(r), Signal::bad_scan,
+                    ev.input + ": rejected scan: NUL character (byte " + std::to_string(nul) + ")");
+    }
   }
   Scan scan{&ev, {}, {}};
   if (ev.kind == hal::StationEvent::Kind::scan && gs1_) {
@@ -318,8 +361,9 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
 
 Reaction Workflow::commit(Reaction r, const std::string& where, std::vector<NewIntent>& intents,
                           std::vector<Pattern> outputs, Context next, IntentSink& sink) {
-  if (!intents.empty()) {
-    auto ids = sink.append_all(intents);
+  const bool context_changed = next != context_;
+  if (!intents.empty() || context_changed) {
+    auto ids = sink.commit(intents, context_changed ? &next : nullptr);
     if (!ids.ok()) {
       Signal s = ids.error().code == hal::Errc::busy ? Signal::queue_full : Signal::storage_error;
       return signal(std::move(r), s, where + ": not accepted: " + ids.error().what);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,7 @@
 #include "hal/clock.hpp"
 #include "ion_connection.hpp"
 #include "secret_input.hpp"
+#include "state_lock.hpp"
 
 namespace firmware {
 namespace {
@@ -174,6 +176,22 @@ int cmd_provision(int argc, char** argv) {
     }
   }
   st = agent::ensure_private_dir(a.state_dir);
+  std::optional<StateLock> lock;
+  StateLock::Holder holder;
+  if (st.ok()) {
+    // Never beside another provision. Beside the running daemon the new credentials are
+    // handed over: the file is replaced atomically, and a daemon without usable credentials
+    // picks it up within seconds (one with working credentials keeps them until restarted).
+    auto l = StateLock::acquire(a.state_dir, "provision", &holder);
+    if (!l.ok() && l.error().code == hal::Errc::busy && holder.command != "run") {
+      std::fprintf(stderr, "ion-agent provision: %s: %s\n  fix: wait for it to finish. Nothing was saved.\n",
+                   a.state_dir.c_str(), l.error().what.c_str());
+      return kExitLocked;
+    }
+    if (l.ok()) {
+      lock = std::move(l).value();
+    }
+  }
   agent::FileKeyProvider keys(device_key_path(a.state_dir));
   agent::FileBoardIdentity board;
   agent::Vault vault(sealed_path(a.state_dir), keys, board);
@@ -187,6 +205,12 @@ int cmd_provision(int argc, char** argv) {
   }
   std::printf("provisioned: client %s for %s (%s), sealed in %s\n", c.client_id.c_str(),
               c.region.empty() ? "explicit URLs" : c.region.c_str(), c.api_url.c_str(), vault.path().c_str());
+  if (!lock && holder.command == "run") {
+    std::printf(
+        "the running daemon (PID %d) uses them within seconds if it had no usable credentials;\n"
+        "to replace working ones, restart it (systemctl restart ion-agent)\n",
+        static_cast<int>(holder.pid));
+  }
   return kExitOk;
 }
 

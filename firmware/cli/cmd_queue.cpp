@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // ion-agent queue: inspect the outbox and redrive or drop dead letters. Works while the
-// daemon runs (SQLite locking; the daemon's inotify watch on the outbox WAL wakes it at once).
+// daemon runs (SQLite locking; the daemon's inotify watch on the outbox WAL wakes it at once):
+// retry and drop then hand their change to the daemon (Outbox::Mode::shared_write) instead of
+// opening the outbox as its owner.
 #include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,7 @@
 #include "hal/clock.hpp"
 #include "ion_connection.hpp"
 #include "queue_view.hpp"
+#include "state_lock.hpp"
 
 namespace firmware {
 namespace {
@@ -191,7 +195,28 @@ int cmd_queue(int argc, char** argv) {
   }
   hal::SystemClock clock;
   const bool writes = a.verb == "retry" || a.verb == "drop";
-  auto box = open_existing_outbox(a.state_dir, clock, writes);
+  auto mode = agent::Outbox::Mode::read_only;
+  std::optional<StateLock> lock;
+  if (writes) {
+    // With no daemon this command owns the state directory while it works (a daemon starting
+    // meanwhile waits for its restart). With the daemon running the change is handed to it:
+    // a shared open skips the owner's start-up steps (its crash recovery would put the
+    // daemon's in-flight intents back to pending, to be sent twice) and the daemon's watch
+    // on the outbox picks the change up at once.
+    StateLock::Holder holder;
+    auto l = StateLock::acquire(a.state_dir, "queue", &holder);
+    if (l.ok()) {
+      lock = std::move(l).value();
+      mode = agent::Outbox::Mode::read_write;
+    } else if (l.error().code == hal::Errc::busy && holder.command == "run") {
+      mode = agent::Outbox::Mode::shared_write;
+    } else {
+      std::fprintf(stderr, "ion-agent queue: %s: %s; try again when it has finished\n", a.state_dir.c_str(),
+                   l.error().what.c_str());
+      return l.error().code == hal::Errc::busy ? kExitLocked : kExitFailure;
+    }
+  }
+  auto box = open_existing_outbox(a.state_dir, clock, mode);
   if (!box.ok()) {
     std::fprintf(stderr, "ion-agent queue: %s\n", box.error().what.c_str());
     return kExitFailure;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // ion-agent run: the station daemon (firmware/runtime/station.hpp). Exit codes: 0 after a clean stop,
-// kExitConfig for a profile, device or credential problem found before starting, 1 when the
-// loop fails.
+// kExitLocked when another process holds the state directory, kExitOutbox* when the outbox
+// cannot be opened (corrupt, newer schema, or for now), kExitConfig for a profile or device
+// problem found before starting, 1 when the loop fails. Credential trouble is not fatal: the
+// station runs without them and says why (status, metrics, STATUS=).
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -13,6 +15,7 @@
 #include "hal/clock.hpp"
 #include "hal/log.hpp"
 #include "ion_connection.hpp"
+#include "state_lock.hpp"
 #include "station.hpp"
 
 namespace firmware {
@@ -33,6 +36,20 @@ constexpr const char* kUsage =
     "  --ca-file FILE   CA bundle to trust for ION (overrides profile and provisioning)\n"
     "  --drain-ms N     how long SIGTERM waits for in-flight deliveries (default 5000)\n"
     "  --metrics FILE   node_exporter textfile (overrides the profile's metrics.textfile)\n";
+
+int exit_code_for(StartFailure why) {
+  switch (why) {
+    case StartFailure::outbox_corrupt:
+      return kExitOutboxCorrupt;
+    case StartFailure::outbox_schema:
+      return kExitOutboxSchema;
+    case StartFailure::outbox_storage:
+      return kExitOutboxStorage;
+    case StartFailure::config:
+      break;
+  }
+  return kExitConfig;
+}
 
 }  // namespace
 
@@ -66,14 +83,26 @@ int cmd_run(int argc, char** argv) {
   }
   // Output lines of the simulated station must reach a pipe promptly.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  // One daemon per state directory, before anything in it is opened: a second one would
+  // deliver the same intents twice (firmware/system/state_lock.hpp). Held until exit.
+  auto lock = StateLock::acquire(o.state_dir, "run");
+  if (!lock.ok()) {
+    hal::log::error("run", "state directory " + o.state_dir + ": " + lock.error().what);
+    if (lock.error().code == hal::Errc::busy) {
+      hal::log::error("run", "refusing to start a second daemon on it");
+      return kExitLocked;
+    }
+    return kExitOutboxStorage;
+  }
   hal::SystemClock clock;
-  auto station = Station::create(o, clock);
+  StartFailure why = StartFailure::config;
+  auto station = Station::create(o, clock, &why);
   if (!station.ok()) {
     std::istringstream lines(station.error().what);
     for (std::string line; std::getline(lines, line);) {
       hal::log::error("run", line);
     }
-    return kExitConfig;
+    return exit_code_for(why);
   }
   return (*station)->run();
 }

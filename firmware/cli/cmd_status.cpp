@@ -14,8 +14,10 @@
 #include "agent/outbox/outbox.hpp"
 #include "agent/status/status_file.hpp"
 #include "agent/vault/vault.hpp"
+#include "agent/workflow/workflow.hpp"
 #include "commands.hpp"
 #include "hal/clock.hpp"
+#include "hal/text.hpp"
 #include "ion_connection.hpp"
 #include "process_identity.hpp"
 #include "queue_view.hpp"
@@ -190,6 +192,34 @@ void print_live(const cJSON* d) {
   }
 }
 
+// The station context: the running daemon's (status.json), or the one the outbox holds for
+// the next start. Values came from scans: printed escaped.
+void print_context(const cJSON* d, agent::Outbox* box) {
+  std::string line;
+  std::string source;
+  const cJSON* ctx = cJSON_GetObjectItemCaseSensitive(d, "context");
+  const bool running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "running"));
+  if (running && cJSON_IsObject(ctx)) {
+    for (const cJSON* m = ctx->child; m != nullptr; m = m->next) {
+      line += std::string(line.empty() ? "" : ", ") + m->string + "=" +
+              (cJSON_IsString(m) ? m->valuestring : "?");
+    }
+    source = text(d, "context_note");
+  } else if (box != nullptr) {
+    auto saved = box->saved_context();
+    if (saved.ok() && *saved) {
+      auto c = agent::context_from_json((*saved)->json);
+      for (const auto& kv : c.ok() ? *c : agent::Workflow::Context{}) {
+        line += (line.empty() ? "" : ", ") + kv.first + "=" + kv.second;
+      }
+      source = "saved " + human_age(wall_now_ms() - (*saved)->saved_ms) + " ago, restored at the next start";
+    }
+  }
+  std::printf("context:       %s%s%s\n", line.empty() ? "none" : hal::escape_control(line).c_str(),
+              source.empty() ? "" : "  ",
+              source.empty() ? "" : ("(" + hal::escape_control(source) + ")").c_str());
+}
+
 }  // namespace
 
 int cmd_status(int argc, char** argv) {
@@ -211,7 +241,7 @@ int cmd_status(int argc, char** argv) {
   hal::SystemClock clock;
   std::string daemon_summary;
   agent::Json daemon = daemon_json(state_dir, daemon_summary);
-  auto box = open_existing_outbox(state_dir, clock, false);
+  auto box = open_existing_outbox(state_dir, clock, agent::Outbox::Mode::read_only);
   hal::Result<agent::QueueStats> stats =
       box.ok() ? (*box)->stats() : hal::Result<agent::QueueStats>(box.error());
   if (json) {
@@ -236,6 +266,7 @@ int cmd_status(int argc, char** argv) {
   if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(daemon.get(), "running"))) {
     print_live(daemon.get());
   }
+  print_context(daemon.get(), box.ok() ? box->get() : nullptr);
   return stats.ok() ? kExitOk : kExitFailure;
 }
 

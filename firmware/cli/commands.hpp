@@ -25,16 +25,21 @@ enum Exit : int {
   kExitVaultAuth = 13,         // authentication failed: altered, or another board / device key
   kExitVaultIo = 14,           // state directory, device key or machine-id unreadable
   kExitConfig = 15,            // --config / --ca-file / URL / option value invalid
-  kExitNetwork = 20,           // DNS, connect, proxy or timeout
-  kExitTls = 21,               // TLS certificate / CA / pinned key verification failed
-  kExitCredentials = 22,       // token endpoint: invalid_client (wrong, revoked or other-env key)
-  kExitTokenEndpoint = 23,     // token endpoint failed otherwise
-  kExitUnauthorized = 24,      // /graphql refused the token (wrong environment, revoked)
-  kExitQueryMe = 25,           // the `me` query failed
-  kExitQueryInventory = 26,    // the partInventories query failed
-  kExitRateLimited = 27,       // 429 from ION
-  kExitServer = 28,            // 5xx from ION
-  kExitCantSave = 73,          // EX_CANTCREAT: could not write the sealed credentials
+  // run (and the commands that write the state directory): README "Exit codes".
+  kExitLocked = 16,          // another ion-agent process holds the state directory's lock
+  kExitOutboxCorrupt = 17,   // outbox.db is damaged; left untouched (a restart cannot help)
+  kExitOutboxSchema = 18,    // outbox.db has a newer schema than this program (downgrade)
+  kExitOutboxStorage = 19,   // outbox.db / state directory unusable for now (I/O, disk, busy)
+  kExitNetwork = 20,         // DNS, connect, proxy or timeout
+  kExitTls = 21,             // TLS certificate / CA / pinned key verification failed
+  kExitCredentials = 22,     // token endpoint: invalid_client (wrong, revoked or other-env key)
+  kExitTokenEndpoint = 23,   // token endpoint failed otherwise
+  kExitUnauthorized = 24,    // /graphql refused the token (wrong environment, revoked)
+  kExitQueryMe = 25,         // the `me` query failed
+  kExitQueryInventory = 26,  // the partInventories query failed
+  kExitRateLimited = 27,     // 429 from ION
+  kExitServer = 28,          // 5xx from ION
+  kExitCantSave = 73,        // EX_CANTCREAT: could not write the sealed credentials
 };
 
 int cmd_version(int argc, char** argv);

@@ -10,14 +10,14 @@
 namespace firmware {
 
 hal::Result<std::unique_ptr<agent::Outbox>> open_existing_outbox(const std::string& state_dir,
-                                                                 const hal::Clock& clock, bool writable) {
+                                                                 const hal::Clock& clock,
+                                                                 agent::Outbox::Mode mode) {
   const std::string path = agent::outbox_path(state_dir);
   if (::access(path.c_str(), F_OK) != 0) {
     return hal::Error(hal::Errc::not_found,
                       "no outbox at " + path + " (the daemon creates it when it first starts)");
   }
-  return agent::Outbox::open(path, {}, clock,
-                             writable ? agent::Outbox::Mode::read_write : agent::Outbox::Mode::read_only);
+  return agent::Outbox::open(path, {}, clock, mode);
 }
 
 agent::Json intent_json(const agent::IntentRecord& r) {

@@ -17,7 +17,8 @@ namespace firmware {
 // not_found ("no outbox at ...") when the daemon has never created one. read_only unless
 // `writable`.
 hal::Result<std::unique_ptr<agent::Outbox>> open_existing_outbox(const std::string& state_dir,
-                                                                 const hal::Clock& clock, bool writable);
+                                                                 const hal::Clock& clock,
+                                                                 agent::Outbox::Mode mode);
 
 agent::Json intent_json(const agent::IntentRecord& r);
 void print_intent(const agent::IntentRecord& r);

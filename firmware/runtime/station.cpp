@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "station.hpp"
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <sstream>
 
@@ -32,6 +34,8 @@ namespace {
 using namespace std::chrono_literals;
 using MonoTime = hal::Clock::MonoTime;
 
+constexpr std::chrono::seconds kCredentialsRetry{5};
+
 // The outbox as the workflow's sink: an intent is accepted once append() has committed.
 class OutboxSink final : public agent::IntentSink {
  public:
@@ -39,6 +43,14 @@ class OutboxSink final : public agent::IntentSink {
   hal::Result<std::string> append(const agent::NewIntent& intent) override { return outbox_.append(intent); }
   hal::Result<std::vector<std::string>> append_all(const std::vector<agent::NewIntent>& intents) override {
     return outbox_.append_all(intents);
+  }
+  hal::Result<std::vector<std::string>> commit(const std::vector<agent::NewIntent>& intents,
+                                               const std::map<std::string, std::string>* context) override {
+    if (context == nullptr) {
+      return intents.empty() ? hal::Result<std::vector<std::string>>(std::vector<std::string>{})
+                             : outbox_.append_all(intents);
+    }
+    return outbox_.append_with_context(intents, agent::context_to_json(*context));
   }
 
  private:
@@ -67,6 +79,38 @@ agent::InterlockOptions interlock_options(const agent::Profile& p) {
   return o;
 }
 
+StartFailure outbox_failure(const hal::Error& e) {
+  switch (e.code) {
+    case hal::Errc::parse:
+      return StartFailure::outbox_corrupt;
+    case hal::Errc::rejected:
+      return StartFailure::outbox_schema;
+    default:
+      return StartFailure::outbox_storage;  // busy, I/O, disk full: a restart may fix it
+  }
+}
+
+// What fixes each vault failure: the message must not send someone to re-provision when a
+// chmod would do.
+const char* credential_fix(agent::VaultFailure f) {
+  switch (f) {
+    case agent::VaultFailure::missing:
+      return "run `ion-agent provision` first";
+    case agent::VaultFailure::loose_mode:
+      return "make credentials.sealed and device.key readable by their owner only (chmod 600)";
+    case agent::VaultFailure::unknown_format:
+      return "not a credentials file this program reads: run `ion-agent provision` again";
+    case agent::VaultFailure::auth_failed:
+      return "altered, or sealed on another board: run `ion-agent provision` again";
+    case agent::VaultFailure::board_identity:
+    case agent::VaultFailure::device_key:
+    case agent::VaultFailure::io:
+    case agent::VaultFailure::none:
+      break;
+  }
+  return "the state directory, the device key or /etc/machine-id cannot be read";
+}
+
 }  // namespace
 
 struct Station::Impl {
@@ -88,6 +132,12 @@ struct Station::Impl {
   SdNotify notify = SdNotify::from_environment();
   TimeSync time;
 
+  agent::VaultFailure vault_failure = agent::VaultFailure::none;
+  // While the sealed credentials do not open, the station accepts and keeps events as with a
+  // revoked key (no client, no dispatcher) and tries the vault again every kCredentialsRetry:
+  // a `provision` or a chmod is picked up without a restart.
+  std::string credentials_problem;
+  MonoTime next_credentials_try{};
   bool stopping = false;
   bool quit = false;
   MonoTime drain_until{};
@@ -95,12 +145,15 @@ struct Station::Impl {
 
   hal::Status open_outbox();
   hal::Status open_client();
+  void try_credentials(MonoTime now);
+  hal::Status wait(std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max);
   hal::Status build_loop();
   void wire_timers();
   void handle(std::vector<hal::StationEvent>& events);
   void show(const hal::StationEvent& ev, const agent::Reaction& r);
   void on_signal(int signo);
   void reload();
+  void restore_context(const char* when);
   void after_wait(MonoTime now);
   void check_time_sync();
   agent::EventTime stamp(const hal::StationEvent& ev) const;
@@ -128,12 +181,15 @@ hal::Status Station::Impl::open_outbox() {
 }
 
 hal::Status Station::Impl::open_client() {
+  vault_failure = agent::VaultFailure::none;
   agent::FileKeyProvider keys(device_key_path(opt.state_dir));
   agent::FileBoardIdentity board;
   agent::Vault vault(sealed_path(opt.state_dir), keys, board);
   auto creds = vault.open();
   if (!creds.ok()) {
-    return std::move(creds).error().context("credentials (run `ion-agent provision` first)");
+    vault_failure = vault.last_failure();
+    return std::move(creds).error().context(std::string("credentials (") + credential_fix(vault_failure) +
+                                            ")");
   }
   agent::GraphqlClientOptions o;
   o.http.ca_file = creds->ca_file;
@@ -178,11 +234,58 @@ hal::Status Station::Impl::open_client() {
   return hal::ok();
 }
 
+// The loop's wait: the client's (curl_multi_poll on its transfers and our fds), or, while there
+// is no client (no usable credentials), a plain poll(2) on our fds.
+hal::Status Station::Impl::wait(std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max) {
+  if (client) {
+    return client->wait(fds, max.value_or(agent::HttpMulti::kForever));
+  }
+  std::vector<pollfd> p(fds.size());
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    p[i].fd = fds[i].fd;
+    p[i].events = static_cast<short>(((fds[i].events & CURL_WAIT_POLLIN) ? POLLIN : 0) |
+                                     ((fds[i].events & CURL_WAIT_POLLPRI) ? POLLPRI : 0) |
+                                     ((fds[i].events & CURL_WAIT_POLLOUT) ? POLLOUT : 0));
+  }
+  const int timeout = max ? static_cast<int>(std::min<std::int64_t>(max->count(), 1 << 30)) : -1;
+  if (::poll(p.data(), p.size(), timeout) < 0 && errno != EINTR) {
+    return hal::errno_error(hal::Errc::io, "poll", errno);
+  }
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    fds[i].revents = static_cast<short>(((p[i].revents & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+                                        ((p[i].revents & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
+                                        ((p[i].revents & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+  }
+  return hal::ok();
+}
+
+void Station::Impl::try_credentials(MonoTime now) {
+  next_credentials_try = now + kCredentialsRetry;
+  auto st = open_client();
+  if (!st.ok()) {
+    workflow->set_interlocks(nullptr);
+    interlocks.reset();
+    dispatcher.reset();
+    client.reset();
+    if (st.error().what != credentials_problem) {
+      credentials_problem = st.error().what;
+      hal::log::error("ion", credentials_problem + "; events are still accepted and kept");
+      report->set_credentials_problem(to_string(vault_failure), credentials_problem);
+    }
+    return;
+  }
+  credentials_problem.clear();
+  workflow->set_interlocks(interlocks.get());
+  report->set_link(dispatcher.get(), client.get());
+  report->set_credentials_problem("", "");
+  hal::log::notice("ion", "the sealed credentials open now: delivering what was kept");
+  dispatcher->poll(now);
+}
+
 hal::Status Station::Impl::build_loop() {
-  agent::CurlGraphqlClient* c = client.get();
   auto l = EventLoop::create(
-      clock, [c](std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max) {
-        return c->wait(fds, max.value_or(agent::HttpMulti::kForever));
+      clock, [this](std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max) {
+        return wait(fds, max);
       });
   if (!l.ok()) {
     return std::move(l).error();
@@ -208,16 +311,36 @@ hal::Status Station::Impl::build_loop() {
 
 void Station::Impl::wire_timers() {
   loop->add_timer({[this]() -> std::optional<MonoTime> {
+                     if (!client) {
+                       return next_credentials_try;  // the one wakeup of a station without credentials
+                     }
+                     return std::nullopt;
+                   },
+                   [this](MonoTime now) {
+                     if (!client) {
+                       try_credentials(now);
+                     }
+                   }});
+  loop->add_timer({[this]() -> std::optional<MonoTime> {
+                     if (!dispatcher) {
+                       return std::nullopt;
+                     }
                      MonoTime due = dispatcher->next_due();
                      return due == MonoTime::max() ? std::nullopt : std::optional<MonoTime>(due);
                    },
                    [this](MonoTime now) {
                      check_time_sync();
-                     dispatcher->poll(now);
+                     if (dispatcher) {
+                       dispatcher->poll(now);
+                     }
                    }});
   // An interlock question ION has not answered in time: the rule's "offline" decides.
-  loop->add_timer({[this] { return interlocks->next_deadline(); },
-                   [this](MonoTime now) { interlocks->on_deadline(now); }});
+  loop->add_timer({[this] { return interlocks ? interlocks->next_deadline() : std::nullopt; },
+                   [this](MonoTime now) {
+                     if (interlocks) {
+                       interlocks->on_deadline(now);
+                     }
+                   }});
   loop->add_timer({[this] { return devices->feedback().next_deadline(); },
                    [this](MonoTime now) { devices->feedback().on_deadline(now); }});
   loop->add_timer({[this] { return report->next_due(); }, [this](MonoTime now) { report->publish(now); }});
@@ -267,7 +390,7 @@ void Station::Impl::handle(std::vector<hal::StationEvent>& events) {
     }
     show(ev, r);
   }
-  if (!stopping) {
+  if (!stopping && dispatcher) {
     dispatcher->poll(clock.mono());
   }
 }
@@ -290,13 +413,18 @@ void Station::Impl::show(const hal::StationEvent& ev, const agent::Reaction& r) 
 }
 
 void Station::Impl::after_wait(MonoTime now) {
-  client->perform();
+  if (client) {
+    client->perform();
+  }
   if (!quit) {
     check_time_sync();  // correct unsynced event times before any of them is sent
-    dispatcher->poll(now);
+    if (dispatcher) {
+      dispatcher->poll(now);
+    }
   }
   report->touch();
-  if (stopping && dispatcher->in_flight() == 0 && client->in_flight() == 0 && !workflow->busy()) {
+  if (stopping && (!dispatcher || dispatcher->in_flight() == 0) && (!client || client->in_flight() == 0) &&
+      !workflow->busy()) {
     quit = true;
   }
 }
@@ -330,9 +458,9 @@ void Station::Impl::on_signal(int signo) {
   // "offline" policy; nothing new is asked of ION.
   workflow->stop_asking("the station is stopping");
   notify.send("STOPPING=1");
-  hal::log::notice("station", "stopping: finishing " + std::to_string(dispatcher->in_flight()) +
-                                  " delivery(ies) in flight (at most " + std::to_string(opt.drain.count()) +
-                                  " ms)");
+  hal::log::notice("station",
+                   "stopping: finishing " + std::to_string(dispatcher ? dispatcher->in_flight() : 0) +
+                       " delivery(ies) in flight (at most " + std::to_string(opt.drain.count()) + " ms)");
   report->touch();
   report->set_state("draining");
 }
@@ -363,16 +491,71 @@ void Station::Impl::reload() {
   }
   profile = np;
   workflow->set_profile(np);
-  interlocks->set_options(interlock_options(*np));
+  if (interlocks) {
+    interlocks->set_options(interlock_options(*np));
+  }
   hal::log::set_level(np->log_level);
   report->set_profile(np, devices.get());
   hal::log::notice("config", "reloaded " + opt.config);
+  restore_context("reload");  // the new profile's context.max_age_s applies
+}
+
+// The context the outbox holds is the one the last accepted event left (committed with its
+// intents), so after a crash the station goes on where it was: the unit on the bench is still
+// the unit on the bench. Too old a context (profile context.max_age_s) is dropped instead,
+// and `ion-agent status` says why.
+void Station::Impl::restore_context(const char* when) {
+  auto saved = outbox->saved_context();
+  if (!saved.ok()) {
+    hal::log::error("context",
+                    std::string(when) + ": " + saved.error().what + "; starting without a context");
+    report->set_context_note(std::string("not restored at ") + when + ": " + saved.error().what);
+    return;
+  }
+  if (!*saved || (*saved)->json.empty() || (*saved)->json == "{}") {
+    return;
+  }
+  auto ctx = agent::context_from_json((*saved)->json);
+  if (!ctx.ok()) {
+    hal::log::error("context", std::string(when) + ": " + ctx.error().what + "; starting without a context");
+    report->set_context_note(std::string("not restored at ") + when + ": " + ctx.error().what);
+    return;
+  }
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall().time_since_epoch()).count();
+  const std::int64_t age_s = (now_ms - (*saved)->saved_ms) / 1000;
+  std::string keys;
+  for (const auto& kv : *ctx) {
+    keys += (keys.empty() ? "" : ", ") + kv.first + "=" + kv.second;
+  }
+  const int max_age = profile->context.max_age_s;
+  if (max_age > 0 && age_s > max_age) {
+    std::string why = "dropped at " + std::string(when) + ": saved " + std::to_string(age_s) +
+                      " s ago, older than context.max_age_s (" + std::to_string(max_age) + " s)";
+    hal::log::notice("context", why + ": " + keys);
+    auto cleared = outbox->append_with_context({}, "{}");
+    if (!cleared.ok()) {
+      hal::log::error("context", "clear the saved context: " + cleared.error().what);
+    }
+    workflow->restore_context({});
+    report->set_context_note(why);
+    return;
+  }
+  hal::log::notice("context", std::string("restored at ") + when + " (saved " + std::to_string(age_s) +
+                                  " s ago): " + keys);
+  workflow->restore_context(std::move(ctx).value());
+  report->set_context_note(std::string("restored at ") + when + " (saved " + std::to_string(age_s) +
+                           " s ago)");
 }
 
 Station::Station(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Station::~Station() = default;
 
-hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options, const hal::Clock& clock) {
+hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options, const hal::Clock& clock,
+                                                      StartFailure* why) {
+  StartFailure ignored = StartFailure::config;
+  StartFailure& failure = why != nullptr ? *why : ignored;
+  failure = StartFailure::config;
   auto impl = std::make_unique<Impl>(options, clock);
   auto p = agent::load_profile(options.config);
   if (!p.ok()) {
@@ -383,8 +566,26 @@ hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options,
   }
   impl->profile = std::make_shared<const agent::Profile>(std::move(p).value());
   hal::log::set_level(impl->profile->log_level);
-  ION_TRY(impl->open_outbox(), "outbox");
-  ION_TRY(impl->open_client(), "ion");
+  if (auto st = impl->open_outbox(); !st.ok()) {
+    failure = outbox_failure(st.error());
+    return std::move(st).error().context("outbox");
+  }
+  if (auto st = impl->open_client(); !st.ok()) {
+    if (impl->vault_failure == agent::VaultFailure::none) {
+      return std::move(st).error().context("ion");  // the credentials open, the settings are bad
+    }
+    // Credential trouble does not darken the station: it starts, accepts and keeps events,
+    // says why in status/metrics/STATUS=, and picks the credentials up once they are fixed.
+    // Until then a rule's `require` cannot be asked: its "offline" policy decides.
+    impl->interlocks.reset();
+    impl->dispatcher.reset();
+    impl->client.reset();
+    impl->credentials_problem = st.error().what;
+    hal::log::error("ion", impl->credentials_problem +
+                               "; starting anyway: events are accepted and kept, and "
+                               "the credentials are tried again every " +
+                               std::to_string(kCredentialsRetry.count()) + " s");
+  }
   auto d = StationDevices::build(*impl->profile, options.sim, clock.mono());
   if (!d.ok()) {
     return std::move(d).error();
@@ -395,14 +596,20 @@ hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options,
   Impl* self = impl.get();
   impl->workflow->on_deferred([self](const hal::StationEvent& ev, const agent::Reaction& r) {
     self->show(ev, r);
-    if (!self->stopping) {
+    if (!self->stopping && self->dispatcher) {
       self->dispatcher->poll(self->clock.mono());
     }
   });
-  impl->report = std::make_unique<StationReport>(options.state_dir, clock, *impl->outbox, *impl->dispatcher,
-                                                 *impl->client, impl->time, impl->notify);
+  impl->report =
+      std::make_unique<StationReport>(options.state_dir, clock, *impl->outbox, impl->dispatcher.get(),
+                                      impl->client.get(), impl->time, impl->notify);
+  if (!impl->credentials_problem.empty()) {
+    impl->report->set_credentials_problem(to_string(impl->vault_failure), impl->credentials_problem);
+    impl->next_credentials_try = clock.mono() + kCredentialsRetry;
+  }
   impl->report->set_profile(impl->profile, impl->devices.get());
   impl->report->set_context(&impl->workflow->context());
+  impl->restore_context("start");
   ION_TRY(impl->build_loop(), "station");
   return std::unique_ptr<Station>(new Station(std::move(impl)));
 }
@@ -412,7 +619,9 @@ int Station::run() {
   hal::log::notice("station", "running " + s.opt.config + " (" + std::to_string(s.profile->inputs.size()) +
                                   " inputs, " + std::to_string(s.profile->rules.size()) +
                                   " rules), state in " + s.opt.state_dir);
-  s.dispatcher->poll(s.clock.mono());
+  if (s.dispatcher) {
+    s.dispatcher->poll(s.clock.mono());
+  }
   s.report->publish(s.clock.mono());
   s.notify.send("READY=1");
   while (!s.quit) {

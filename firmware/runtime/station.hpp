@@ -32,10 +32,22 @@ struct RunOptions {
   std::chrono::milliseconds drain{5000};
 };
 
+// What kept the station from starting, for the exit status (firmware/commands.hpp).
+enum class StartFailure {
+  config,
+  outbox_corrupt,
+  outbox_schema,
+  outbox_storage,
+};
+// Not among them: credential trouble. The station starts without usable credentials, accepts
+// and keeps events, and picks them up once fixed (status.json "credentials").
+
 class Station {
  public:
   // Loads and validates everything; fails (Errc::config etc.) before any input is read.
-  static hal::Result<std::unique_ptr<Station>> create(const RunOptions& options, const hal::Clock& clock);
+  // `why` (optional) says which kind of failure it was.
+  static hal::Result<std::unique_ptr<Station>> create(const RunOptions& options, const hal::Clock& clock,
+                                                      StartFailure* why = nullptr);
   ~Station();
   // Runs until stopped; returns the process exit code.
   int run();

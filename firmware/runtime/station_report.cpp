@@ -22,7 +22,7 @@ std::int64_t to_ms(hal::Clock::WallTime t) {
 }  // namespace
 
 StationReport::StationReport(std::string state_dir, const hal::Clock& clock, agent::Outbox& outbox,
-                             agent::Dispatcher& dispatcher, agent::CurlGraphqlClient& client, TimeSync& time,
+                             agent::Dispatcher* dispatcher, agent::CurlGraphqlClient* client, TimeSync& time,
                              SdNotify& notify)
     : state_dir_(std::move(state_dir)),
       clock_(clock),
@@ -72,13 +72,34 @@ void StationReport::record(const hal::StationEvent& ev, const agent::Reaction& r
   dirty_ = true;
 }
 
+agent::DispatcherStatus StationReport::dispatcher_status() const {
+  if (dispatcher_ != nullptr) {
+    return dispatcher_->status();
+  }
+  agent::DispatcherStatus d;
+  d.link_ok = false;
+  d.last_error = credentials_problem_;
+  return d;
+}
+
+agent::TokenStatus StationReport::token_status() const {
+  if (client_ != nullptr) {
+    return client_->token_status();
+  }
+  agent::TokenStatus t;
+  t.state = agent::TokenStatus::State::failed;
+  t.last_error = credentials_problem_;
+  return t;
+}
+
 std::string StationReport::fingerprint() const {
-  agent::DispatcherStatus d = dispatcher_.status();
-  agent::TokenStatus t = client_.token_status();
+  agent::DispatcherStatus d = dispatcher_status();
+  agent::TokenStatus t = token_status();
   std::string f = std::to_string(d.delivered) + "/" + std::to_string(d.rejected) + "/" +
                   std::to_string(d.retried) + "/" + std::to_string(d.in_flight) + "/" +
                   (d.link_ok ? "up" : "down") + "/" + d.last_error + "/" + agent::to_string(t.state) + "/" +
-                  std::to_string(outbox_.generation()) + "/" + state_ + (time_.synced() ? "/synced" : "");
+                  std::to_string(outbox_.generation()) + "/" + state_ + (time_.synced() ? "/synced" : "") +
+                  "/" + credentials_problem_;
   if (devices_ != nullptr) {
     for (const auto& s : devices_->status()) {
       f += s.connected ? "+" : "-";
@@ -136,7 +157,7 @@ agent::Json StationReport::status_json() const {
       cJSON_AddItemToArray(devs, d);
     }
   }
-  agent::TokenStatus t = client_.token_status();
+  agent::TokenStatus t = token_status();
   cJSON* tok = cJSON_AddObjectToObject(r, "token");
   cJSON_AddStringToObject(tok, "state", agent::to_string(t.state));
   if (t.state == agent::TokenStatus::State::valid) {
@@ -150,8 +171,12 @@ agent::Json StationReport::status_json() const {
   cJSON_AddStringToObject(
       tok, "last_error",
       t.credentials_rejected ? "credentials rejected: re-provision" : t.last_error.c_str());
-  agent::DispatcherStatus d = dispatcher_.status();
+  agent::DispatcherStatus d = dispatcher_status();
   cJSON_AddItemToObject(r, "dispatcher", agent::dispatcher_status_json(d).release());
+  cJSON* cred = cJSON_AddObjectToObject(r, "credentials");
+  cJSON_AddBoolToObject(cred, "ok", credentials_problem_.empty());
+  cJSON_AddStringToObject(cred, "failure", credentials_failure_.c_str());
+  cJSON_AddStringToObject(cred, "problem", credentials_problem_.c_str());
   cJSON* link = cJSON_AddObjectToObject(r, "link");
   cJSON_AddBoolToObject(link, "ok", d.link_ok);
   cJSON_AddNumberToObject(link, "failures", d.link_failures);
@@ -175,6 +200,7 @@ agent::Json StationReport::status_json() const {
       cJSON_AddStringToObject(ctx, kv.first.c_str(), kv.second.c_str());
     }
   }
+  cJSON_AddStringToObject(r, "context_note", context_note_.c_str());
   return o;
 }
 
@@ -193,7 +219,7 @@ bool StationReport::write_metrics() {
     m.used_bytes = st->used_bytes;
     m.max_bytes = st->max_bytes;
   }
-  agent::DispatcherStatus d = dispatcher_.status();
+  agent::DispatcherStatus d = dispatcher_status();
   m.delivered_total = d.delivered;
   m.rejected_total = d.rejected;
   m.retried_total = d.retried;
@@ -202,7 +228,8 @@ bool StationReport::write_metrics() {
   m.accept_latency_last_s = latency_last_ms_ / 1000.0;
   m.accept_latency_max_s = latency_max_ms_ / 1000.0;
   m.link_ok = d.link_ok;
-  m.token_valid = client_.token_status().state == agent::TokenStatus::State::valid;
+  m.token_valid = token_status().state == agent::TokenStatus::State::valid;
+  m.credentials_problem = credentials_failure_;
   m.clock_synced = time_.synced();
   m.start_time_s = static_cast<double>(started_ms_) / 1000.0;
   if (devices_ != nullptr) {
@@ -246,10 +273,11 @@ void StationReport::write_status(MonoTime now) {
   }
   auto st = outbox_.stats();
   if (st.ok()) {
-    agent::DispatcherStatus d = dispatcher_.status();
+    agent::DispatcherStatus d = dispatcher_status();
     notify_.send("STATUS=pending " + std::to_string(st->pending + st->in_flight) + ", dead " +
                  std::to_string(st->dead) + ", delivered " + std::to_string(d.delivered) + ", link " +
-                 (d.link_ok ? "up" : "down"));
+                 (d.link_ok ? "up" : "down") +
+                 (credentials_failure_.empty() ? "" : ", credentials unusable: " + credentials_failure_));
   }
 }
 

@@ -20,7 +20,8 @@
 //    "counters": {"accepted", "refused", "delivered", "rejected", "retried", "in_flight"},
 //    "accept_latency_ms": {"last", "max"},
 //    "last_event": {"input", "kind", "text", "signal", "message", "at_ms"},
-//    "context": {"unit.serial": ..., ...}}
+//    "context": {"unit.serial": ..., ...}, "context_note": "restored at start (saved 3 s ago)",
+//    "credentials": {"ok": true|false, "failure": "loose_mode", "problem": "..."}}
 // Queue figures (pending, dead, oldest) are not here: `ion-agent status` reads them from the
 // outbox itself. Loop thread only.
 #pragma once
@@ -47,12 +48,31 @@ class StationReport {
  public:
   using MonoTime = hal::Clock::MonoTime;
 
+  // `dispatcher` and `client` are null while the station has no usable credentials (it still
+  // accepts and keeps events); set_link() hands them over once the credentials open.
   StationReport(std::string state_dir, const hal::Clock& clock, agent::Outbox& outbox,
-                agent::Dispatcher& dispatcher, agent::CurlGraphqlClient& client, TimeSync& time,
+                agent::Dispatcher* dispatcher, agent::CurlGraphqlClient* client, TimeSync& time,
                 SdNotify& notify);
+  void set_link(agent::Dispatcher* dispatcher, agent::CurlGraphqlClient* client) {
+    dispatcher_ = dispatcher;
+    client_ = client;
+    dirty_ = true;
+  }
+  // Why the sealed credentials do not open ("" = they do): status.json, STATUS=, metrics.
+  void set_credentials_problem(std::string vault_failure, std::string message) {
+    credentials_failure_ = std::move(vault_failure);
+    credentials_problem_ = std::move(message);
+    dirty_ = true;
+    metrics_dirty_ = true;
+  }
 
   void set_profile(std::shared_ptr<const agent::Profile> profile, const StationDevices* devices);
   void set_context(const agent::Workflow::Context* context) { context_ = context; }
+  // What happened to the saved context at start or reload (restored, dropped as too old).
+  void set_context_note(std::string note) {
+    context_note_ = std::move(note);
+    dirty_ = true;
+  }
   void set_state(std::string state) {
     state_ = std::move(state);
     dirty_ = true;
@@ -69,6 +89,8 @@ class StationReport {
 
  private:
   std::string fingerprint() const;
+  agent::DispatcherStatus dispatcher_status() const;
+  agent::TokenStatus token_status() const;
   void write_status(MonoTime now);
   agent::Json status_json() const;
   bool metrics_on() const { return profile_ && !profile_->metrics.textfile.empty(); }
@@ -77,13 +99,16 @@ class StationReport {
   std::string state_dir_;
   const hal::Clock& clock_;
   agent::Outbox& outbox_;
-  agent::Dispatcher& dispatcher_;
-  agent::CurlGraphqlClient& client_;
+  agent::Dispatcher* dispatcher_;
+  agent::CurlGraphqlClient* client_;
+  std::string credentials_failure_;  // VaultFailure name, "" = none
+  std::string credentials_problem_;  // the whole message, with what fixes it
   TimeSync& time_;
   SdNotify& notify_;
   std::shared_ptr<const agent::Profile> profile_;
   const StationDevices* devices_ = nullptr;
   const agent::Workflow::Context* context_ = nullptr;
+  std::string context_note_;
 
   std::string state_ = "running";
   std::int64_t started_ms_ = 0;

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <string>
 
+#include "hal/text.hpp"
+
 namespace hal::log {
 namespace {
 
@@ -67,10 +69,11 @@ void write(Level lvl, std::string_view module, std::string_view message) {
   line += '>';
   line += module;
   line += ": ";
-  // A message never spans lines: journald would split it and lose the priority.
-  for (char c : message) {
-    line += (c == '\n' || c == '\r') ? ' ' : c;
-  }
+  // A message never spans lines: journald would split it and lose the priority. Messages
+  // carry text from outside (scans, ION's answers, file names): control characters (an ESC
+  // sequence would drive the reader's terminal) and bytes that are not UTF-8 are written as
+  // \xNN.
+  line += escape_control(message);
   line += '\n';
   g_sink.load()(lvl, line);
 }

@@ -274,3 +274,26 @@ TEST(Profile, MissingFileIsAConfigError) {
   CHECK(!p.ok());
   STRCMP_EQUAL("/nonexistent/st.json: cannot open", p.error().what.c_str());
 }
+
+// issue 19: strings ION can never take are refused by `check`, with their JSON path.
+TEST(Profile, RefusesNulInAStringValueWithItsPath) {
+  expect_error(replace(kValid, "\"Failed at {station}", "\"Failed\\u0000 at {station}"),
+               "st.json: $.rules[2].do[1].text: contains a NUL character (byte 6)");
+  std::string raw = replace(kValid, "\"assembly-1\"", std::string("\"assembly\0-1\"", 13));
+  expect_error(raw, "st.json: $.station: contains a NUL character (byte 8)");
+}
+
+TEST(Profile, RefusesInvalidUtf8InValuesAndKeysWithItsPath) {
+  expect_error(replace(kValid, "\"Assembly {match.1}\"", "\"Assembly \xff {match.1}\""),
+               "st.json: $.rules[0].do[1].title: not valid UTF-8 (byte 9)");
+  expect_error(replace(kValid, "\"grab\": true", "\"gr\xc3\x28\": true"),
+               "st.json: $.inputs.scanner.gr\\xc3(: key not valid UTF-8 (byte 2)");
+}
+
+TEST(Profile, AcceptsUtf8AndEscapedBackslashBeforeU0000) {
+  // "\\u0000" is a backslash followed by the text u0000, not a NUL.
+  auto p = agent::parse_profile(
+      replace(kValid, "\"Failed at {station}", "\"\xc3\xa9\xc3\xa9 \\\\u0000 failed at {station}"),
+      "st.json");
+  CHECK_TEXT(p.ok(), p.ok() ? "" : p.error().what.c_str());
+}

@@ -295,3 +295,97 @@ TEST(Workflow, ScannedTextStaysAValueEvenWithJsonAndBraces) {
                sink.last.inputs_json.c_str());
   STRCMP_EQUAL("SN-1\"},\"x\":{\"y\":\"{scan}", sink.last.subject.c_str());
 }
+
+namespace {
+
+// Records what commit() is given: the intents and the context they leave behind.
+class ContextSink : public agent::IntentSink {
+ public:
+  hal::Result<std::string> append(const agent::NewIntent& intent) override { return "id-" + intent.kind; }
+  hal::Result<std::vector<std::string>> commit(const std::vector<agent::NewIntent>& intents,
+                                               const std::map<std::string, std::string>* context) override {
+    if (refuse) {
+      return hal::Error(hal::Errc::storage, "outbox: refused by test");
+    }
+    ++commits;
+    last_intents = intents.size();
+    last_context = context != nullptr ? agent::context_to_json(*context) : "(unchanged)";
+    return std::vector<std::string>(intents.size(), "id");
+  }
+  bool refuse = false;
+  int commits = 0;
+  std::size_t last_intents = 0;
+  std::string last_context;
+};
+
+const char* kNotes = R"({
+  "inputs": {"scanner": {"type": "sim"}},
+  "outputs": {"green": {"type": "sim"}, "red": {"type": "sim"}},
+  "rules": [
+    {"on": "scanner", "match": "^NOTE:(.*)$", "do": [{"intent": "issue.create", "text": "{match.1}"}]}
+  ]
+})";
+
+}  // namespace
+
+TEST(Workflow, TheContextIsCommittedWithTheIntentsThatSetIt) {
+  auto profile = agent::parse_profile(kAssembly, "asm");
+  CHECK(profile.ok());
+  agent::Workflow wf(std::make_shared<agent::Profile>(std::move(profile).value()));
+  ContextSink sink;
+  auto r = wf.on_event(hal::StationEvent{Kind::scan, "scanner", "SN-000123", "", std::nullopt, {}}, {}, sink);
+  CHECK(r.signal == agent::Signal::accepted);
+  LONGS_EQUAL(1, sink.commits);
+  LONGS_EQUAL(2, sink.last_intents);
+  STRCMP_EQUAL(R"({"run.procedureId":"12","unit.serial":"SN-000123"})", sink.last_context.c_str());
+  // A rule that only sets context commits it too (no intents).
+  wf.on_event(hal::StationEvent{Kind::scan, "scanner", "OP-7", "", std::nullopt, {}}, {}, sink);
+  LONGS_EQUAL(2, sink.commits);
+  LONGS_EQUAL(0, sink.last_intents);
+  STRCMP_EQUAL(R"({"operator":"OP-7","run.procedureId":"12","unit.serial":"SN-000123"})",
+               sink.last_context.c_str());
+  // PASS leaves the context as it is: committed as unchanged.
+  wf.on_event(hal::StationEvent{Kind::press, "pass", "", "", std::nullopt, {}}, {}, sink);
+  STRCMP_EQUAL("(unchanged)", sink.last_context.c_str());
+  // A refused commit is red and the context stays where it was.
+  sink.refuse = true;
+  auto red =
+      wf.on_event(hal::StationEvent{Kind::scan, "scanner", "SN-000999", "", std::nullopt, {}}, {}, sink);
+  CHECK(red.signal == agent::Signal::storage_error);
+  STRCMP_EQUAL("SN-000123", wf.context().at("unit.serial").c_str());
+}
+
+TEST(Workflow, ContextJsonRoundTripsAndRefusesAnythingElse) {
+  agent::Workflow::Context c{{"unit.serial", "SN-\"1\""}, {"operator", "\xc3\xa9"}};
+  auto back = agent::context_from_json(agent::context_to_json(c));
+  CHECK(back.ok());
+  CHECK(*back == c);
+  CHECK(!agent::context_from_json("[1]").ok());
+  CHECK(!agent::context_from_json(R"({"a":1})").ok());
+  CHECK(!agent::context_from_json("").ok());
+}
+
+TEST(Workflow, NothingGreenThatIonCouldNeverTake) {
+  auto profile = agent::parse_profile(kNotes, "notes");
+  CHECK_TEXT(profile.ok(), profile.ok() ? "" : profile.error().what.c_str());
+  agent::Workflow wf(std::make_shared<agent::Profile>(std::move(profile).value()));
+  wf.restore_context({{"unit.serial", "SN-1"}});
+  RecordingSink sink;
+  auto ok = wf.on_event(hal::StationEvent{Kind::scan, "scanner", "NOTE:cable \xc3\xa9", "", std::nullopt, {}},
+                        {}, sink);
+  CHECK(ok.signal == agent::Signal::accepted);
+  auto bad =
+      wf.on_event(hal::StationEvent{Kind::scan, "scanner", "NOTE:\xff\xfe", "", std::nullopt, {}}, {}, sink);
+  CHECK(bad.signal == agent::Signal::bad_scan);
+  CHECK_TEXT(bad.message.find("not valid UTF-8 (byte 5)") != std::string::npos, bad.message.c_str());
+  auto nul = wf.on_event(
+      hal::StationEvent{Kind::scan, "scanner", std::string("NOTE:a\0b", 8), "", std::nullopt, {}}, {}, sink);
+  CHECK(nul.signal == agent::Signal::bad_scan);
+  CHECK_TEXT(nul.message.find("NUL") != std::string::npos, nul.message.c_str());
+  auto big = wf.on_event(
+      hal::StationEvent{Kind::scan, "scanner", "NOTE:" + std::string(70 * 1024, 'x'), "", std::nullopt, {}},
+      {}, sink);
+  CHECK(big.signal == agent::Signal::bad_scan);
+  CHECK_TEXT(big.message.find("more than ION takes") != std::string::npos, big.message.c_str());
+  LONGS_EQUAL(1, sink.log.size());  // only the valid note reached the outbox
+}

@@ -55,3 +55,12 @@ TEST(Log, ParsesLevelNames) {
   CHECK(l == hal::log::Level::debug);
   CHECK_FALSE(hal::log::parse_level("verbose", l));
 }
+
+TEST(Log, EscapesControlCharactersAndInvalidUtf8FromOutside) {
+  hal::log::set_level(hal::log::Level::info);
+  hal::log::info("station", std::string("scan \"\x1b[2J\x1b]0;pwned\x07") + std::string(1, '\0') +
+                                "\xff\xc3\x28 \xc3\xa9\"");
+  LONGS_EQUAL(1, g_lines.size());
+  STRCMP_EQUAL("<6>station: scan \"\\x1b[2J\\x1b]0;pwned\\x07\\x00\\xff\\xc3( \xc3\xa9\"\n",
+               g_lines[0].c_str());
+}

@@ -10,6 +10,7 @@
 // ION and the rule says "offline": "accept" (agent/intent/interlock.hpp).
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 #include <vector>
 
@@ -44,8 +45,13 @@ const IntentKind* find_intent_kind(std::string_view name);
 // "unit.ensure, unit.move, ..." for messages.
 std::string intent_kind_names();
 
-// Checks a kind and its inputs (JSON object, required keys, key types). Errc::parse with the
-// offending key, e.g. "step.fields: inputs.fields: expected an object".
+// The largest inputs document an intent may have: its GraphQL request must stay well inside
+// what ION accepts, and the outbox (64 KiB per intent) must hold it.
+inline constexpr std::size_t kMaxIntentInputsBytes = 64 * 1024;
+
+// Checks a kind and its inputs (JSON object, required keys, key types, valid UTF-8 and at most
+// kMaxIntentInputsBytes: what ION can never take is refused here, before anything is green).
+// Errc::parse with the offending key, e.g. "step.fields: inputs.fields: expected an object".
 hal::Status validate_intent(std::string_view kind, std::string_view inputs_json);
 
 }  // namespace agent

@@ -78,11 +78,22 @@ struct ListFilter {
 
 class Outbox {
  public:
-  enum class Mode { read_write, read_only };
+  // read_write: the owner (the daemon, holding the state directory's lock, or a command
+  //   while no daemon runs): integrity check, migration, crash recovery of in-flight intents.
+  // shared_write: a command that changes a few rows while the owner runs (`queue retry|drop`
+  //   with the daemon up): none of the owner's start-up steps, the schema must be current.
+  // read_only: readers (`status`, `queue list`).
+  enum class Mode { read_write, read_only, shared_write };
 
   // Opens (creating it if needed, read_write only) and migrates the store. The parent
-  // directory must exist. An existing file is integrity-checked first (read_write): a corrupt
-  // one is refused with Errc::storage and left untouched, never replaced.
+  // directory must exist. The busy timeout is set before the first statement, so another
+  // process reading the file for a moment is waited for, never mistaken for damage.
+  // Errors say what kind of trouble it is, so a caller can tell what a restart can fix:
+  //   Errc::parse    the file is damaged (quick_check failed, not a database): it is left
+  //                  untouched, never replaced; a restart cannot help.
+  //   Errc::rejected its schema is newer than this program (a downgrade): untouched.
+  //   Errc::busy     another process held it past the busy timeout: try again.
+  //   Errc::storage  I/O, disk full, permissions: try again once fixed.
   static hal::Result<std::unique_ptr<Outbox>> open(const std::string& path, OutboxLimits limits,
                                                    const hal::Clock& clock, Mode mode = Mode::read_write);
   ~Outbox();
@@ -95,6 +106,18 @@ class Outbox {
   hal::Result<std::string> append(const NewIntent& intent);
   // Several intents (one station event's) in one transaction: all are accepted or none.
   hal::Result<std::vector<std::string>> append_all(const std::vector<NewIntent>& intents);
+
+  // The station context (a JSON object of string values) that one event's intents leave
+  // behind, committed in the same transaction as them (none is fine): after a power cut the
+  // green the operator saw and the restored context agree. outbox/context.cpp.
+  hal::Result<std::vector<std::string>> append_with_context(const std::vector<NewIntent>& intents,
+                                                            const std::string& context_json);
+  struct SavedContext {
+    std::string json;           // as given to append_with_context
+    std::int64_t saved_ms = 0;  // wall time of that commit
+  };
+  // The last context committed; nullopt when none ever was.
+  hal::Result<std::optional<SavedContext>> saved_context();
 
   // Pending intents in acceptance order (due or not), at most `limit`.
   hal::Result<std::vector<IntentRecord>> pending(std::size_t limit);
@@ -138,6 +161,7 @@ class Outbox {
   Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, SqliteDbHandle db);
   hal::Status configure(Mode mode);
   hal::Status check_integrity();
+  hal::Status check_shared_version();
   hal::Status migrate();
   hal::Status migrate_to(int target);
   hal::Result<std::uint64_t> used_bytes();
@@ -148,6 +172,9 @@ class Outbox {
   hal::Result<int> prune_before(std::int64_t finished_before_ms);
   hal::Status apply(const Transition& t, std::int64_t now);
   hal::Status set_meta(const char* key, const std::string& value);
+  hal::Result<std::vector<std::string>> append_impl(const std::vector<NewIntent>& intents,
+                                                    const std::string* context_json);
+  hal::Status write_context(const std::string& context_json);
   hal::Result<std::vector<IntentRecord>> query(const char* sql, const std::string& text_arg,
                                                std::int64_t int_arg);
   std::int64_t now_ms() const;

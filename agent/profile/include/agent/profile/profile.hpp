@@ -133,6 +133,12 @@ struct OutboxSettings {
   int retention_hours = 72;  // delivered intents kept for `ion-agent queue list`
 };
 
+struct ContextSettings {
+  // The station context (current unit, operator, ...) survives restarts in the outbox; one
+  // saved longer ago than this is dropped at start or reload (0 = never too old).
+  int max_age_s = 12 * 3600;
+};
+
 struct MetricsSettings {
   std::string textfile;  // node_exporter textfile path; empty = off
   int interval_s = 15;
@@ -151,6 +157,7 @@ struct Profile {
   hal::log::Level log_level = hal::log::Level::info;
   MetricsSettings metrics;
   InterlockSettings interlocks;
+  ContextSettings context;
 
   const InputSpec* input(const std::string& name) const;
   const OutputSpec* output(const std::string& name) const;

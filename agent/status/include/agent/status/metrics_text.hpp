@@ -34,6 +34,7 @@ struct MetricsSnapshot {
   double last_success_time_s = 0;    // last delivery to ION (0 = never)
   bool link_ok = true;
   bool token_valid = false;
+  std::string credentials_problem;  // "" = the sealed credentials open; else the vault failure
   bool clock_synced = false;
   std::uint64_t used_bytes = 0;
   std::uint64_t max_bytes = 0;

@@ -10,7 +10,8 @@
 // unit or run and none was scanned yet), queue_full (outbox refused: Errc::busy),
 // storage_error (outbox failed to commit), interlock (a `require`d ION condition fails, or ION
 // could not be asked and the rule refuses offline). The context changes only when the whole
-// rule succeeded, so a failed scan can simply be scanned again (intents are idempotent at ION).
+// rule succeeded, so a failed scan can simply be scanned again (intents are idempotent at ION);
+// a changed context is committed with the rule's intents (IntentSink::commit).
 //
 // Interlocks defer the decision: a rule with `require` builds its intents, asks the
 // InterlockChecker and returns a Reaction with `deferred` set and no signal; the real Reaction
@@ -58,7 +59,24 @@ class IntentSink {
     }
     return ids;
   }
+  // One event's intents and, when `context` is not null, the station context they leave
+  // behind, together (the outbox: one transaction, so green and the context restored after a
+  // power cut agree). `intents` may be empty when only the context changed. The default
+  // keeps no context (sinks without persistence).
+  virtual hal::Result<std::vector<std::string>> commit(const std::vector<NewIntent>& intents,
+                                                       const std::map<std::string, std::string>* context) {
+    (void)context;
+    if (intents.empty()) {
+      return std::vector<std::string>{};
+    }
+    return append_all(intents);
+  }
 };
+
+// The context as stored in the outbox: a JSON object of strings, and back. from_json refuses
+// anything else (Errc::parse), so a damaged row is reported, never half restored.
+std::string context_to_json(const std::map<std::string, std::string>& context);
+hal::Result<std::map<std::string, std::string>> context_from_json(const std::string& json);
 
 // GS1 application identifiers found in a scan ("01" -> "09506000134352"); empty when the scan
 // is not a GS1 element string. Injected so the workflow stays independent of the decoder.
