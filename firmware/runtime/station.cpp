@@ -13,7 +13,6 @@
 #include "agent/outbox/outbox.hpp"
 #include "agent/profile/profile.hpp"
 #include "agent/scan/decode.hpp"
-#include "agent/vault/file_key_provider.hpp"
 #include "agent/vault/vault.hpp"
 #include "agent/workflow/workflow.hpp"
 #include "event_loop.hpp"
@@ -118,13 +117,17 @@ hal::Status Station::Impl::open_outbox() {
 }
 
 hal::Status Station::Impl::open_client() {
-  agent::FileKeyProvider keys(device_key_path(opt.state_dir));
-  agent::FileBoardIdentity board;
-  agent::Vault vault(sealed_path(opt.state_dir), keys, board);
-  auto creds = vault.open();
-  if (!creds.ok()) {
-    return std::move(creds).error().context("credentials (run `ion-agent provision` first)");
+  // No PIN prompt here: the daemon's stdin may be the simulator's input. A token PIN comes from
+  // the URI's pin-source or the service credential (Pkcs11KeyProvider).
+  agent::KeyProviderSettings ks;
+  ks.tcti = opt.tcti;
+  int code = 0;
+  auto opened = open_vault(opt.state_dir, ks, &code);
+  if (!opened.ok()) {
+    return std::move(opened).error().context("credentials (run `ion-agent provision` first)");
   }
+  hal::log::info("vault", "key protected by " + opened->provider);
+  agent::Credentials* creds = &opened->creds;
   agent::GraphqlClientOptions o;
   o.http.ca_file = creds->ca_file;
   o.http.pinned_public_key = creds->pinned_public_key;

@@ -20,7 +20,10 @@ class FileKeyProvider final : public KeyProvider {
   explicit FileKeyProvider(std::string path) : path_(std::move(path)) {}
   std::uint8_t id() const override { return kId; }
   const char* name() const override { return "device key file"; }
-  hal::Result<KeyBytes> device_key(bool create) override;
+  hal::Result<KeyBytes> seal_key(std::vector<unsigned char>& blob) override;
+  hal::Result<KeyBytes> open_key(const unsigned char* blob, std::size_t n) override;
+  // The key file itself; with create=true a missing one is generated and stored first.
+  hal::Result<KeyBytes> device_key(bool create);
   const std::string& path() const { return path_; }
   // Why the last device_key() failed (none / missing / loose_mode / io / too_large).
   PrivateFileError last_error() const { return last_error_; }
