@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/vault/key_providers.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "agent/vault/file_key_provider.hpp"
@@ -53,6 +55,15 @@ bool parse_pcr_list(const std::string& text, std::vector<unsigned>& out, std::st
   return true;
 }
 
+std::string service_credential_path(const char* name) {
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  if (dir == nullptr || *dir == '\0') {
+    return "";
+  }
+  std::string p = std::string(dir) + "/" + name;
+  return ::access(p.c_str(), F_OK) == 0 ? p : "";
+}
+
 const char* key_provider_short_name(std::uint8_t id) {
   switch (id) {
     case 1:
@@ -102,9 +113,15 @@ hal::Result<std::unique_ptr<KeyProvider>> make_key_provider(std::uint8_t id, con
   };
   set(KeyFailure::none);
   switch (id) {
-    case 1:
+    case 1: {
+      std::string cred = service_credential_path(kDeviceKeyCredential);
+      if (!cred.empty()) {
+        return std::unique_ptr<KeyProvider>(std::make_unique<FileKeyProvider>(
+            cred, "device key from systemd credential " + std::string(kDeviceKeyCredential)));
+      }
       return std::unique_ptr<KeyProvider>(
           std::make_unique<FileKeyProvider>(s.state_dir + "/" + kDeviceKeyFileName));
+    }
 #ifdef ION_AGENT_HAVE_TPM2
     case 2:
       return std::unique_ptr<KeyProvider>(std::make_unique<Tpm2KeyProvider>(s.tcti, s.pcrs));

@@ -178,7 +178,7 @@ TEST(Pkcs11Vault, PinNeverFromTheUriButFromAFileACredentialOrTheReader) {
   CHECK_FALSE(open(f, why).ok());  // no reader (the daemon), no credential
   STRCMP_CONTAINS("no PIN for token", why.c_str());
   ::mkdir(dir->file("creds").c_str(), 0700);
-  write_all(dir->file("creds/pkcs11-pin"), ion_test::SoftHsm::kUserPin);
+  write_all(dir->file("creds/ion-agent.pkcs11-pin"), ion_test::SoftHsm::kUserPin);
   ::setenv("CREDENTIALS_DIRECTORY", dir->file("creds").c_str(), 1);
   CHECK_TRUE_TEXT(open(f, why).ok(), why.c_str());
 }

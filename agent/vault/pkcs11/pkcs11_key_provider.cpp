@@ -207,11 +207,8 @@ hal::Result<KeyBytes> Pkcs11KeyProvider::run(bool sealing, const std::string& ur
     if (pin_file.rfind("file:", 0) == 0) {
       pin_file = pin_file.substr(5);
     }
-  } else if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds != nullptr && *creds != '\0') {
-    std::string p = std::string(creds) + "/pkcs11-pin";
-    if (::access(p.c_str(), F_OK) == 0) {
-      pin_file = p;
-    }
+  } else {
+    pin_file = service_credential_path(kPkcs11PinCredential);
   }
   if (!pin_file.empty()) {
     auto bytes = read_private_file(pin_file, Secret::kCapacity);
@@ -235,7 +232,7 @@ hal::Result<KeyBytes> Pkcs11KeyProvider::run(bool sealing, const std::string& ur
   } else {
     return err(KeyFailure::io, "no PIN for token '" + token_label +
                                    "': add pin-source=file:PATH to the URI at provisioning, or give the "
-                                   "service a pkcs11-pin credential");
+                                   "service an ion-agent.pkcs11-pin credential");
   }
   rv = t.m->C_Login(t.session, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(pin.bytes()), pin.size());
   pin.clear();

@@ -42,6 +42,13 @@ std::string key_providers_built_in();
 inline constexpr unsigned kMaxTpmPcr = 23;
 bool parse_pcr_list(const std::string& text, std::vector<unsigned>& out, std::string& err);
 
+// systemd credentials (LoadCredentialEncrypted=): the device key for the file provider and the
+// token PIN for the PKCS#11 provider, looked up in $CREDENTIALS_DIRECTORY when it is set.
+inline constexpr const char* kDeviceKeyCredential = "ion-agent.devkey";
+inline constexpr const char* kPkcs11PinCredential = "ion-agent.pkcs11-pin";
+// $CREDENTIALS_DIRECTORY/<name> if the variable is set and that file exists, else "".
+std::string service_credential_path(const char* name);
+
 // On failure *why is KeyFailure::unavailable (not built in) or io (unknown id).
 hal::Result<std::unique_ptr<KeyProvider>> make_key_provider(std::uint8_t id, const KeyProviderSettings& s,
                                                             KeyFailure* why = nullptr);

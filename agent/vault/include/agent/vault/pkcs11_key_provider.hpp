@@ -13,7 +13,7 @@
 //
 // The user PIN is never taken from argv or the environment: a pin-value= in the URI is
 // refused. It comes from, in order: the URI's pin-source= (a file, 0600, like the sealed
-// file), $CREDENTIALS_DIRECTORY/pkcs11-pin (a systemd credential), or the PinReader (the CLI
+// file), $CREDENTIALS_DIRECTORY/ion-agent.pkcs11-pin (a systemd credential), or the PinReader (the CLI
 // reads it like the client secret: a no-echo prompt or one stdin line). It is held in a
 // zeroizing buffer and wiped after C_Login.
 //
