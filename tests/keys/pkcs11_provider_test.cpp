@@ -150,7 +150,13 @@ TEST(Pkcs11Vault, AbsentTokenOrModuleIsItsOwnFailure) {
   STRCMP_CONTAINS("no token matching pkcs11:token=ion-agent", why.c_str());
   auto st = seal("pkcs11:token=ion-agent?module-path=/nonexistent/libnope.so&pin-source=file:" + pin_file);
   CHECK_FALSE(st.ok());
-  STRCMP_CONTAINS("cannot load module", st.error().what.c_str());
+  STRCMP_CONTAINS("is not an absolute path to an existing file", st.error().what.c_str());
+  // A module anyone could have replaced is never loaded.
+  write_all(dir->file("evil.so"), "not a module", 0666);
+  ::chmod(dir->file("evil.so").c_str(), 0666);
+  st = seal("pkcs11:token=ion-agent?module-path=" + dir->file("evil.so") + "&pin-source=file:" + pin_file);
+  CHECK_FALSE(st.ok());
+  STRCMP_CONTAINS("writable by others", st.error().what.c_str());
 }
 
 TEST(Pkcs11Vault, PinNeverFromTheUriButFromAFileACredentialOrTheReader) {

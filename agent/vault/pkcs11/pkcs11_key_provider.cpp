@@ -4,6 +4,7 @@
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/pkcs11.h>
 #include <p11-kit/uri.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -158,6 +159,17 @@ hal::Result<KeyBytes> Pkcs11KeyProvider::run(bool sealing, const std::string& ur
     label.assign(static_cast<const char*>(a->pValue), a->ulValueLen);
   }
 
+  // The module path comes from the sealed file, which is authenticated only after the key is
+  // unwrapped: load only a module nobody but root (or this user) could have replaced.
+  struct stat ms {};
+  if (module[0] != '/' || ::stat(module.c_str(), &ms) != 0 || !S_ISREG(ms.st_mode)) {
+    return err(KeyFailure::device_absent,
+               "module " + module + " is not an absolute path to an existing file");
+  }
+  if ((ms.st_uid != 0 && ms.st_uid != ::geteuid()) || (ms.st_mode & 022) != 0) {
+    return err(KeyFailure::io,
+               "module " + module + " is writable by others or not owned by root; refusing to load it");
+  }
   t.m = p11_kit_module_load(module.c_str(), 0);
   if (t.m == nullptr) {
     return err(KeyFailure::device_absent, "cannot load module " + module + ": " + p11_kit_message());
