@@ -33,9 +33,10 @@ ion_pkg(gpiod libgpiod)
 # cross sysroots without them still build; on: required; off: never.
 set(ION_HAVE_TPM2 OFF)
 if(NOT ION_AGENT_TPM2 STREQUAL "off")
-  pkg_check_modules(ION_PC_tss2_probe QUIET tss2-esys tss2-tctildr tss2-mu tss2-rc)
+  pkg_check_modules(ION_PC_tss2_probe QUIET tss2-esys tss2-tctildr tss2-mu tss2-rc tss2-sys)
   if(ION_PC_tss2_probe_FOUND)
     ion_pkg(tss2 tss2-esys tss2-tctildr tss2-mu tss2-rc)
+    ion_pkg(tss2sys tss2-sys)  # tests only (tests/keys/swtpm.cpp flushes handles like tpmrm does)
     set(ION_HAVE_TPM2 ON)
   elseif(ION_AGENT_TPM2 STREQUAL "on")
     message(FATAL_ERROR "ION_AGENT_TPM2=on but tss2-esys/tss2-tctildr/tss2-mu/tss2-rc were not found "

@@ -177,7 +177,8 @@ int make_provider(const Args& a, std::unique_ptr<agent::KeyProvider>& out) {
   ks.pkcs11_uri = a.pkcs11_uri;
   ks.pkcs11_module = a.pkcs11_module;
   ks.pin_reader = stdin_pin_reader();
-  if (id != 2 && (!a.tcti.empty() || !a.pcrs.empty())) {
+  // With --rekey, --tcti may name the TPM the current vault is sealed with.
+  if (id != 2 && (!a.pcrs.empty() || (!a.tcti.empty() && !a.rekey))) {
     std::fprintf(stderr, "ion-agent provision: --tcti and --pcrs go with --key-provider tpm2\n");
     return kExitUsage;
   }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <tss2/tss2_esys.h>
+#include <tss2/tss2_sys.h>
 #include <tss2/tss2_tctildr.h>
 #include <unistd.h>
 
@@ -117,6 +118,34 @@ void Swtpm::stop() {
 
 Swtpm::~Swtpm() {
   stop();
+}
+
+int Swtpm::flush_all() {
+  TSS2_TCTI_CONTEXT* tctx = nullptr;
+  ESYS_CONTEXT* esys = nullptr;
+  std::string conf = tcti();
+  int flushed = 0;
+  if (Tss2_TctiLdr_Initialize(conf.c_str(), &tctx) != TSS2_RC_SUCCESS) {
+    return -1;
+  }
+  if (Esys_Initialize(&esys, tctx, nullptr) == TSS2_RC_SUCCESS) {
+    TSS2_SYS_CONTEXT* sys = nullptr;
+    Esys_GetSysContext(esys, &sys);
+    for (TPM2_HANDLE first : {TPM2_TRANSIENT_FIRST, TPM2_LOADED_SESSION_FIRST}) {
+      TPMI_YES_NO more = TPM2_NO;
+      TPMS_CAPABILITY_DATA* data = nullptr;
+      if (Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES, first, 64,
+                             &more, &data) == TSS2_RC_SUCCESS) {
+        for (UINT32 i = 0; i < data->data.handles.count; ++i) {
+          flushed += Tss2_Sys_FlushContext(sys, data->data.handles.handle[i]) == TSS2_RC_SUCCESS ? 1 : 0;
+        }
+      }
+      Esys_Free(data);
+    }
+    Esys_Finalize(&esys);
+  }
+  Tss2_TctiLdr_Finalize(&tctx);
+  return flushed;
 }
 
 std::string Swtpm::extend_pcr(unsigned index, const std::string& data) {

@@ -24,6 +24,10 @@ class Swtpm {
   int port() const { return port_; }
   // Stops the TPM (idempotent): afterwards the TCTI reaches nothing.
   void stop();
+  // Flushes every transient object and loaded session, as the kernel's resource manager
+  // (/dev/tpmrm0) does when a process that held them dies; swtpm's socket has no resource
+  // manager, so a killed client's handles would otherwise fill the TPM. Returns how many.
+  int flush_all();
   // Extends SHA-256 PCR `index` with a digest of `data`; "" on success, else why not.
   std::string extend_pcr(unsigned index, const std::string& data);
 
