@@ -203,8 +203,12 @@ hal::Result<KeyBytes> Tpm2KeyProvider::seal_key(std::vector<unsigned char>& blob
   TPM2B_DIGEST* rnd_raw = nullptr;
   rc = Esys_GetRandom(tpm.esys, hmac, ESYS_TR_NONE, ESYS_TR_NONE, kSecretSize, &rnd_raw);
   EsysPtr<TPM2B_DIGEST> rnd(rnd_raw);
-  if (rc != TSS2_RC_SUCCESS || rnd->size != kSecretSize) {
+  if (rc != TSS2_RC_SUCCESS) {
     return tpm_fail("get random", rc);
+  }
+  if (rnd->size != kSecretSize) {
+    return fail(KeyFailure::io, hal::Error(hal::Errc::security, "TPM: get random returned " +
+                                                                    std::to_string(rnd->size) + " bytes"));
   }
   KeyBytes secret;
   std::memcpy(secret.bytes(), rnd->buffer, kSecretSize);
@@ -237,7 +241,7 @@ hal::Result<KeyBytes> Tpm2KeyProvider::seal_key(std::vector<unsigned char>& blob
     if (rc != TSS2_RC_SUCCESS) {
       return tpm_fail("read PCRs", rc);
     }
-    if (values->count != pcrs_.size()) {
+    if (values->count != static_cast<UINT32>(__builtin_popcount(mask))) {
       return fail(KeyFailure::io, hal::Error(hal::Errc::config, "TPM: the SHA-256 bank does not have PCRs " +
                                                                     pcr_list(mask) + " (is it allocated?)"));
     }
