@@ -60,7 +60,7 @@ TEST_GROUP(Pkcs11Cli) {
     v.insert(v.end(), extra.begin(), extra.end());
     return ion_test::run_process(v, input, std::chrono::seconds(60), {env});
   }
-  ProcessResult run(std::vector<std::string> v, const std::string& env, const std::string& input = "") {
+  ProcessResult agent(std::vector<std::string> v, const std::string& env, const std::string& input = "") {
     v.insert(v.begin(), ION_AGENT_EXE);
     return ion_test::run_process(v, input, std::chrono::seconds(60), {env});
   }
@@ -78,17 +78,18 @@ TEST(Pkcs11Cli, ProvisionWithThePinOnStdinThenCheckWithThePinFile) {
   CHECK_TRUE(p.out.find(ion_test::SoftHsm::kUserPin) == std::string::npos);
   CHECK_TRUE(p.err.find(ion_test::SoftHsm::kUserPin) == std::string::npos);
   // check asks for the PIN the same way.
-  auto c = run({"check", "--state-dir", state}, hsm->env(), std::string(ion_test::SoftHsm::kUserPin) + "\n");
+  auto c =
+      agent({"check", "--state-dir", state}, hsm->env(), std::string(ion_test::SoftHsm::kUserPin) + "\n");
   CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
   STRCMP_CONTAINS("key protected by PKCS#11", c.out.c_str());
-  auto s = run({"status", "--state-dir", state}, hsm->env());
+  auto s = agent({"status", "--state-dir", state}, hsm->env());
   STRCMP_CONTAINS("key:           pkcs11: PKCS#11 token key", s.out.c_str());
   // Re-provisioned with a pin-source: check needs no input at all.
   auto p2 = provision(
       {"--key-provider", "pkcs11", "--pkcs11-uri", uri(true) + "&module-path=" + ION_SOFTHSM2_MODULE},
       kIdAndSecret, hsm->env());
   CHECK_EQUAL_TEXT(0, p2.exit_code, both(p2).c_str());
-  auto c2 = run({"check", "--state-dir", state}, hsm->env());
+  auto c2 = agent({"check", "--state-dir", state}, hsm->env());
   CHECK_EQUAL_TEXT(0, c2.exit_code, both(c2).c_str());
 }
 
@@ -100,16 +101,16 @@ TEST(Pkcs11Cli, AnotherTokenWrongPinAndTamperingEachHaveTheirExitCode) {
   // The state directory on another board: a token with the same label, without the key.
   ion_test::SoftHsm other(sim->temp_dir() + "/hsm-other-board", "station-token");
   CHECK_TRUE_TEXT(other.ok(), other.error().c_str());
-  auto o = run({"check", "--state-dir", state}, other.env());
+  auto o = agent({"check", "--state-dir", state}, other.env());
   CHECK_EQUAL_TEXT(30, o.exit_code, both(o).c_str());
   STRCMP_CONTAINS("has no AES key 'ion-vault'", o.out.c_str());
   // No token at all.
   ion_test::SoftHsm none(sim->temp_dir() + "/hsm-none", "unrelated");
-  auto a = run({"check", "--state-dir", state}, none.env());
+  auto a = agent({"check", "--state-dir", state}, none.env());
   CHECK_EQUAL_TEXT(32, a.exit_code, both(a).c_str());
   // Wrong PIN.
   std::ofstream(pin_file, std::ios::trunc) << "9999-wrong\n";
-  auto w = run({"check", "--state-dir", state}, hsm->env());
+  auto w = agent({"check", "--state-dir", state}, hsm->env());
   CHECK_EQUAL_TEXT(33, w.exit_code, both(w).c_str());
   STRCMP_CONTAINS("refused the PIN", w.out.c_str());
   std::ofstream(pin_file, std::ios::trunc) << ion_test::SoftHsm::kUserPin << "\n";
@@ -120,19 +121,19 @@ TEST(Pkcs11Cli, AnotherTokenWrongPinAndTamperingEachHaveTheirExitCode) {
       (std::size_t{static_cast<unsigned char>(bytes[46])} << 8) | static_cast<unsigned char>(bytes[47]);
   bytes[48 + blob_len - 1] = static_cast<char>(bytes[48 + blob_len - 1] ^ 0x01);
   std::ofstream(f, std::ios::binary | std::ios::trunc) << bytes;
-  auto t = run({"check", "--state-dir", state}, hsm->env());
+  auto t = agent({"check", "--state-dir", state}, hsm->env());
   CHECK_EQUAL_TEXT(35, t.exit_code, both(t).c_str());
 }
 
 TEST(Pkcs11Cli, RekeyMovesAFileKeyVaultToTheToken) {
   auto p = provision({}, kIdAndSecret, hsm->env());
   CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
-  auto r = run({"provision", "--rekey", "--state-dir", state, "--key-provider", "pkcs11", "--pkcs11-uri",
-                uri(true), "--pkcs11-module", ION_SOFTHSM2_MODULE},
-               hsm->env());
+  auto r = agent({"provision", "--rekey", "--state-dir", state, "--key-provider", "pkcs11", "--pkcs11-uri",
+                  uri(true), "--pkcs11-module", ION_SOFTHSM2_MODULE},
+                 hsm->env());
   CHECK_EQUAL_TEXT(0, r.exit_code, both(r).c_str());
   CHECK_FALSE(exists(state + "/device.key"));
-  auto c = run({"check", "--state-dir", state}, hsm->env());
+  auto c = agent({"check", "--state-dir", state}, hsm->env());
   CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
   // A PIN in the URI is refused, and nothing is written.
   auto bad = provision({"--key-provider", "pkcs11", "--pkcs11-uri",
@@ -140,6 +141,6 @@ TEST(Pkcs11Cli, RekeyMovesAFileKeyVaultToTheToken) {
                        kIdAndSecret, hsm->env());
   CHECK_TRUE(bad.exit_code != 0);
   STRCMP_CONTAINS("pin-value=", bad.err.c_str());
-  auto still = run({"check", "--state-dir", state}, hsm->env());
+  auto still = agent({"check", "--state-dir", state}, hsm->env());
   CHECK_EQUAL_TEXT(0, still.exit_code, both(still).c_str());
 }

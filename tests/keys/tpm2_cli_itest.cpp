@@ -57,7 +57,7 @@ TEST_GROUP(Tpm2Cli) {
     v.insert(v.end(), extra.begin(), extra.end());
     return ion_test::run_process(v, input);
   }
-  ProcessResult run(std::vector<std::string> v) {
+  ProcessResult agent(std::vector<std::string> v) {
     v.insert(v.begin(), ION_AGENT_EXE);
     return ion_test::run_process(v);
   }
@@ -68,12 +68,12 @@ TEST(Tpm2Cli, ProvisionThenCheckWorksAndNoRawKeyIsOnDisk) {
   CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
   STRCMP_CONTAINS("key protected by TPM 2.0 (swtpm:", p.out.c_str());
   CHECK_FALSE(exists(state + "/device.key"));
-  auto c = run({"check", "--state-dir", state, "--tcti", tpm->tcti()});
+  auto c = agent({"check", "--state-dir", state, "--tcti", tpm->tcti()});
   CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
   STRCMP_CONTAINS("key protected by TPM 2.0", c.out.c_str());
-  auto s = run({"status", "--state-dir", state, "--tcti", tpm->tcti()});
+  auto s = agent({"status", "--state-dir", state, "--tcti", tpm->tcti()});
   STRCMP_CONTAINS("key:           tpm2: TPM 2.0 (swtpm:", s.out.c_str());
-  auto j = run({"status", "--state-dir", state, "--json"});
+  auto j = agent({"status", "--state-dir", state, "--json"});
   STRCMP_CONTAINS("\"key_provider\":\t\"tpm2\"", j.out.c_str());
   // The environment variable works as well as --tcti.
   auto e = ion_test::run_process({ION_AGENT_EXE, "check", "--state-dir", state}, "", std::chrono::seconds(60),
@@ -86,7 +86,7 @@ TEST(Tpm2Cli, StateCopiedToAnotherBoardIsRefusedAndSaysWhy) {
   CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
   ion_test::Swtpm other(sim->temp_dir() + "/tpm-other-board");
   CHECK_TRUE_TEXT(other.ok(), other.error().c_str());
-  auto c = run({"check", "--state-dir", state, "--tcti", other.tcti()});
+  auto c = agent({"check", "--state-dir", state, "--tcti", other.tcti()});
   CHECK_EQUAL_TEXT(30, c.exit_code, both(c).c_str());
   STRCMP_CONTAINS("sealed by another TPM", c.out.c_str());
 }
@@ -95,10 +95,10 @@ TEST(Tpm2Cli, PcrBoundKeyIsRefusedAfterThePcrIsExtended) {
   auto p = provision({"--key-provider", "tpm2", "--tcti", tpm->tcti(), "--pcrs", "7"});
   CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
   STRCMP_CONTAINS("PCR 7", p.out.c_str());
-  auto ok = run({"check", "--state-dir", state, "--tcti", tpm->tcti()});
+  auto ok = agent({"check", "--state-dir", state, "--tcti", tpm->tcti()});
   CHECK_EQUAL_TEXT(0, ok.exit_code, both(ok).c_str());
   STRCMP_EQUAL("", tpm->extend_pcr(7, "new boot loader").c_str());
-  auto c = run({"check", "--state-dir", state, "--tcti", tpm->tcti()});
+  auto c = agent({"check", "--state-dir", state, "--tcti", tpm->tcti()});
   CHECK_EQUAL_TEXT(31, c.exit_code, both(c).c_str());
   STRCMP_CONTAINS("PCR 7 no longer holds the value it had at provisioning", c.out.c_str());
   CHECK_FALSE(exists(state + "/device.key"));
@@ -107,7 +107,7 @@ TEST(Tpm2Cli, PcrBoundKeyIsRefusedAfterThePcrIsExtended) {
 TEST(Tpm2Cli, AbsentTpmAndTamperedBlobHaveTheirOwnExitCodes) {
   auto p = provision({"--key-provider", "tpm2", "--tcti", tpm->tcti()});
   CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
-  auto absent = run({"check", "--state-dir", state, "--tcti", "device:/nonexistent/tpmrm0"});
+  auto absent = agent({"check", "--state-dir", state, "--tcti", "device:/nonexistent/tpmrm0"});
   CHECK_EQUAL_TEXT(32, absent.exit_code, both(absent).c_str());
   STRCMP_CONTAINS("no TPM reachable", absent.out.c_str());
   std::string f = state + "/credentials.sealed";
@@ -116,7 +116,7 @@ TEST(Tpm2Cli, AbsentTpmAndTamperedBlobHaveTheirOwnExitCodes) {
       (std::size_t{static_cast<unsigned char>(bytes[46])} << 8) | static_cast<unsigned char>(bytes[47]);
   bytes[48 + blob_len - 3] = static_cast<char>(bytes[48 + blob_len - 3] ^ 0x10);
   std::ofstream(f, std::ios::binary | std::ios::trunc) << bytes;
-  auto t = run({"check", "--state-dir", state, "--tcti", tpm->tcti()});
+  auto t = agent({"check", "--state-dir", state, "--tcti", tpm->tcti()});
   CHECK_EQUAL_TEXT(35, t.exit_code, both(t).c_str());
   STRCMP_CONTAINS("refused the sealed key blob as altered", t.out.c_str());
   // Provisioning with no TPM saves nothing.
@@ -131,22 +131,22 @@ TEST(Tpm2Cli, RekeyMovesAFileKeyVaultToTheTpmWithoutTheSecret) {
   CHECK_TRUE(exists(state + "/device.key"));
   // No stdin at all: the secret is not asked for again.
   auto r =
-      run({"provision", "--rekey", "--state-dir", state, "--key-provider", "tpm2", "--tcti", tpm->tcti()});
+      agent({"provision", "--rekey", "--state-dir", state, "--key-provider", "tpm2", "--tcti", tpm->tcti()});
   CHECK_EQUAL_TEXT(0, r.exit_code, both(r).c_str());
   STRCMP_CONTAINS("key was protected by device key file", r.out.c_str());
   STRCMP_CONTAINS("rekeyed: client ion-agent-demo", r.out.c_str());
   CHECK_FALSE(exists(state + "/device.key"));
-  auto c = run({"check", "--state-dir", state, "--tcti", tpm->tcti()});
+  auto c = agent({"check", "--state-dir", state, "--tcti", tpm->tcti()});
   CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
   STRCMP_CONTAINS("key protected by TPM 2.0", c.out.c_str());
   // A failed rekey (no TPM) leaves the old vault working.
   auto p2 = provision({});
   CHECK_EQUAL_TEXT(0, p2.exit_code, both(p2).c_str());
-  auto bad = run({"provision", "--rekey", "--state-dir", state, "--key-provider", "tpm2", "--tcti",
-                  "device:/nonexistent/tpmrm0"});
+  auto bad = agent({"provision", "--rekey", "--state-dir", state, "--key-provider", "tpm2", "--tcti",
+                    "device:/nonexistent/tpmrm0"});
   CHECK_EQUAL_TEXT(32, bad.exit_code, both(bad).c_str());
   CHECK_TRUE(exists(state + "/device.key"));
-  auto still = run({"check", "--state-dir", state});
+  auto still = agent({"check", "--state-dir", state});
   CHECK_EQUAL_TEXT(0, still.exit_code, both(still).c_str());
   STRCMP_CONTAINS("key protected by device key file", still.out.c_str());
 }
@@ -161,12 +161,12 @@ TEST(Tpm2Cli, RekeyKilledAtAnyMomentLeavesTheOldOrTheNewVault) {
   // How long one uninterrupted rekey takes here, there and back: the kills are spread over 0-125 %.
   const auto t0 = std::chrono::steady_clock::now();
   auto full =
-      run({"provision", "--rekey", "--state-dir", state, "--key-provider", "tpm2", "--tcti", tpm->tcti()});
+      agent({"provision", "--rekey", "--state-dir", state, "--key-provider", "tpm2", "--tcti", tpm->tcti()});
   const auto took =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   CHECK_EQUAL_TEXT(0, full.exit_code, both(full).c_str());
   auto back =
-      run({"provision", "--rekey", "--state-dir", state, "--key-provider", "file", "--tcti", tpm->tcti()});
+      agent({"provision", "--rekey", "--state-dir", state, "--key-provider", "file", "--tcti", tpm->tcti()});
   CHECK_EQUAL_TEXT(0, back.exit_code, both(back).c_str());
   int kept = 0, switched = 0;
   bool on_tpm = false;
@@ -187,7 +187,7 @@ TEST(Tpm2Cli, RekeyKilledAtAnyMomentLeavesTheOldOrTheNewVault) {
     ::kill(rk.pid(), SIGKILL);
     auto r = rk.wait(std::chrono::seconds(20));
     tpm->flush_all();  // what /dev/tpmrm0 does for a process that died holding TPM handles
-    auto c = run({"check", "--state-dir", state, "--tcti", tpm->tcti()});
+    auto c = agent({"check", "--state-dir", state, "--tcti", tpm->tcti()});
     CHECK_EQUAL_TEXT(
         0, c.exit_code,
         (both(c) + "\nafter a rekey killed at " + std::to_string(delay.count()) + " ms\n" + both(r)).c_str());
@@ -205,7 +205,7 @@ TEST(Tpm2Cli, BadProviderOptionsAreUsageErrors) {
   CHECK_EQUAL(64, provision({"--key-provider", "tpm2", "--pcrs", "24"}).exit_code);
   CHECK_EQUAL(64, provision({"--key-provider", "tpm2", "--pcrs", "7,x"}).exit_code);
   CHECK_EQUAL(64, provision({"--pcrs", "7"}).exit_code);
-  CHECK_EQUAL(64, run({"provision", "--rekey", "--state-dir", state, "--region", "production",
-                       "--key-provider", "tpm2"})
+  CHECK_EQUAL(64, agent({"provision", "--rekey", "--state-dir", state, "--region", "production",
+                         "--key-provider", "tpm2"})
                       .exit_code);
 }
