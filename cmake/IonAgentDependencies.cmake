@@ -29,6 +29,33 @@ ion_pkg(cjson libcjson)
 ion_pkg(sqlite3 sqlite3)
 ion_pkg(gpiod libgpiod)
 
+# Key providers (agent/vault only). auto: built when the libraries are there, so images and
+# cross sysroots without them still build; on: required; off: never.
+set(ION_HAVE_TPM2 OFF)
+if(NOT ION_AGENT_TPM2 STREQUAL "off")
+  pkg_check_modules(ION_PC_tss2_probe QUIET tss2-esys tss2-tctildr tss2-mu tss2-rc tss2-sys)
+  if(ION_PC_tss2_probe_FOUND)
+    ion_pkg(tss2 tss2-esys tss2-tctildr tss2-mu tss2-rc)
+    ion_pkg(tss2sys tss2-sys)  # tests only (tests/keys/swtpm.cpp flushes handles like tpmrm does)
+    set(ION_HAVE_TPM2 ON)
+  elseif(ION_AGENT_TPM2 STREQUAL "on")
+    message(FATAL_ERROR "ION_AGENT_TPM2=on but tss2-esys/tss2-tctildr/tss2-mu/tss2-rc were not found "
+                        "(Debian: libtss2-dev)")
+  endif()
+endif()
+message(STATUS "TPM 2.0 key provider: ${ION_HAVE_TPM2}")
+set(ION_HAVE_PKCS11 OFF)
+if(NOT ION_AGENT_PKCS11 STREQUAL "off")
+  pkg_check_modules(ION_PC_p11kit_probe QUIET p11-kit-1)
+  if(ION_PC_p11kit_probe_FOUND)
+    ion_pkg(p11kit p11-kit-1)
+    set(ION_HAVE_PKCS11 ON)
+  elseif(ION_AGENT_PKCS11 STREQUAL "on")
+    message(FATAL_ERROR "ION_AGENT_PKCS11=on but p11-kit-1 was not found (Debian: libp11-kit-dev)")
+  endif()
+endif()
+message(STATUS "PKCS#11 key provider: ${ION_HAVE_PKCS11}")
+
 # Mbed TLS: 3.x ships a CMake config (and .pc files); Debian's 2.28 ships neither.
 add_library(ion::mbedtls INTERFACE IMPORTED GLOBAL)
 find_package(MbedTLS CONFIG QUIET)

@@ -13,6 +13,8 @@ PACKAGES=(
 )
 # deploy checks: man page lint (groff), Buildroot Kconfig parse (systemd-analyze: systemd).
 PACKAGES+=(groff-base python3-kconfiglib)
+# key providers: TPM 2.0 (TSS2 + swtpm for the tests), PKCS#11 (p11-kit + SoftHSM2 for the tests).
+PACKAGES+=(libtss2-dev swtpm libp11-kit-dev softhsm2)
 PACKAGES+=("$@")
 
 missing=()

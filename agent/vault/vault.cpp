@@ -15,6 +15,7 @@ namespace {
 
 constexpr unsigned char kMagic[8] = {'I', 'O', 'N', 'V', 'A', 'U', 'L', 'T'};
 constexpr unsigned char kVersion = 1;
+constexpr unsigned char kVersionBlob = 2;  // v1 + key provider blob (vault.hpp)
 constexpr unsigned char kAeadAesGcmHkdf = 1;
 constexpr std::size_t kSaltOff = 12, kSaltLen = 16, kNonceOff = 28, kNonceLen = 12, kLenOff = 40;
 constexpr char kInfoPrefix[] = "ion-agent vault v1\n";
@@ -93,6 +94,40 @@ std::uint32_t load_be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
 
+void store_be32(unsigned char* p, std::uint32_t v) {
+  p[0] = static_cast<unsigned char>(v >> 24);
+  p[1] = static_cast<unsigned char>(v >> 16);
+  p[2] = static_cast<unsigned char>(v >> 8);
+  p[3] = static_cast<unsigned char>(v);
+}
+
+VaultFailure vault_failure(KeyFailure f) {
+  switch (f) {
+    case KeyFailure::loose_mode:
+      return VaultFailure::loose_mode;
+    case KeyFailure::tampered:
+      return VaultFailure::key_tampered;
+    case KeyFailure::other_device:
+      return VaultFailure::key_other_device;
+    case KeyFailure::policy:
+      return VaultFailure::key_policy;
+    case KeyFailure::device_absent:
+      return VaultFailure::key_device_absent;
+    case KeyFailure::wrong_pin:
+      return VaultFailure::key_wrong_pin;
+    case KeyFailure::pin_locked:
+      return VaultFailure::key_pin_locked;
+    case KeyFailure::unavailable:
+      return VaultFailure::key_unavailable;
+    case KeyFailure::none:
+    case KeyFailure::missing:
+    case KeyFailure::corrupt:
+    case KeyFailure::io:
+      break;
+  }
+  return VaultFailure::device_key;
+}
+
 }  // namespace
 
 const char* to_string(VaultFailure f) noexcept {
@@ -113,6 +148,20 @@ const char* to_string(VaultFailure f) noexcept {
       return "device_key";
     case VaultFailure::io:
       return "io";
+    case VaultFailure::key_tampered:
+      return "key_tampered";
+    case VaultFailure::key_other_device:
+      return "key_other_device";
+    case VaultFailure::key_policy:
+      return "key_policy";
+    case VaultFailure::key_device_absent:
+      return "key_device_absent";
+    case VaultFailure::key_wrong_pin:
+      return "key_wrong_pin";
+    case VaultFailure::key_pin_locked:
+      return "key_pin_locked";
+    case VaultFailure::key_unavailable:
+      return "key_unavailable";
   }
   return "unknown";
 }
@@ -122,26 +171,50 @@ hal::Error Vault::fail(VaultFailure f, hal::Error e) {
   return std::move(e).context("vault");
 }
 
-hal::Result<KeyBytes> Vault::derive_key(const unsigned char* salt, bool create) {
+hal::Result<KeyBytes> Vault::derive_key(const unsigned char* salt, const KeyBytes& ikm) {
   auto board = board_.identity();
   if (!board.ok()) {
     return fail(VaultFailure::board_identity, std::move(board).error());
   }
-  auto ikm = keys_.device_key(create);
-  if (!ikm.ok()) {
-    bool loose = ikm.error().what.find("group/others") != std::string::npos;
-    return fail(loose ? VaultFailure::loose_mode : VaultFailure::device_key, std::move(ikm).error());
-  }
   std::string info = std::string(kInfoPrefix) + *board;
   KeyBytes key;
   hal::Status st =
-      crypto::hkdf_sha256(salt, kSaltLen, ikm->bytes(), ikm->size(),
+      crypto::hkdf_sha256(salt, kSaltLen, ikm.bytes(), ikm.size(),
                           reinterpret_cast<const unsigned char*>(info.data()), info.size(), key.bytes(), 32);
   if (!st.ok()) {
     return fail(VaultFailure::io, std::move(st).error());
   }
   key.set_size(32);
   return key;
+}
+
+hal::Result<std::uint8_t> Vault::sealed_provider(const std::string& sealed_path, VaultFailure* why) {
+  PrivateFileError pf = PrivateFileError::none;
+  auto file = read_private_file(sealed_path, kHeaderSize + 4 + kMaxKeyBlob + kMaxPlaintext + kTagSize, &pf);
+  auto set = [&](VaultFailure f) {
+    if (why != nullptr) {
+      *why = f;
+    }
+  };
+  if (!file.ok()) {
+    set(pf == PrivateFileError::missing      ? VaultFailure::missing
+        : pf == PrivateFileError::loose_mode ? VaultFailure::loose_mode
+        : pf == PrivateFileError::too_large  ? VaultFailure::unknown_format
+                                             : VaultFailure::io);
+    if (pf == PrivateFileError::missing) {
+      return hal::Error(hal::Errc::not_found, "vault: " + sealed_path +
+                                                  " not found: this board is not provisioned "
+                                                  "(run 'ion-agent provision')");
+    }
+    return std::move(file).error().context("vault");
+  }
+  if (file->size() < kHeaderSize || std::memcmp(file->data(), kMagic, sizeof kMagic) != 0) {
+    set(VaultFailure::unknown_format);
+    return hal::Error(hal::Errc::security,
+                      "vault: " + sealed_path + ": not an ion-agent credentials file (bad magic)");
+  }
+  set(VaultFailure::none);
+  return (*file)[10];
 }
 
 hal::Status Vault::seal(const Credentials& c) {
@@ -156,9 +229,23 @@ hal::Status Vault::seal(const Credentials& c) {
   if (!fits) {
     return fail(VaultFailure::io, hal::Error(hal::Errc::config, "seal: credentials too large"));
   }
-  std::vector<unsigned char> file(kHeaderSize + plain.size() + kTagSize);
+  std::vector<unsigned char> blob;
+  auto ikm = keys_.seal_key(blob);
+  if (!ikm.ok()) {
+    return fail(vault_failure(keys_.last_failure()), std::move(ikm).error());
+  }
+  if (blob.size() > kMaxKeyBlob) {
+    return fail(VaultFailure::io, hal::Error(hal::Errc::config, "seal: key provider blob too large"));
+  }
+  // v2 when the provider keeps a blob: it sits between the header and the ciphertext.
+  const std::size_t ad = blob.empty() ? kHeaderSize : kHeaderSize + 4 + blob.size();
+  std::vector<unsigned char> file(ad + plain.size() + kTagSize);
   std::memcpy(file.data(), kMagic, sizeof kMagic);
-  file[8] = kVersion;
+  file[8] = blob.empty() ? kVersion : kVersionBlob;
+  if (!blob.empty()) {
+    store_be32(file.data() + kHeaderSize, static_cast<std::uint32_t>(blob.size()));
+    std::memcpy(file.data() + kHeaderSize + 4, blob.data(), blob.size());
+  }
   file[9] = kAeadAesGcmHkdf;
   file[10] = keys_.id();
   file[11] = 0;
@@ -167,7 +254,7 @@ hal::Status Vault::seal(const Credentials& c) {
   const unsigned char len[4] = {static_cast<unsigned char>(n >> 24), static_cast<unsigned char>(n >> 16),
                                 static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)};
   std::memcpy(file.data() + kLenOff, len, 4);
-  auto key = derive_key(file.data() + kSaltOff, /*create=*/true);
+  auto key = derive_key(file.data() + kSaltOff, *ikm);
   if (!key.ok()) {
     return std::move(key).error();
   }
@@ -175,9 +262,8 @@ hal::Status Vault::seal(const Credentials& c) {
   int rc = mbedtls_gcm_setkey(gcm.get(), MBEDTLS_CIPHER_ID_AES, key->bytes(), 256);
   if (rc == 0) {
     rc = mbedtls_gcm_crypt_and_tag(gcm.get(), MBEDTLS_GCM_ENCRYPT, plain.size(), file.data() + kNonceOff,
-                                   kNonceLen, file.data(), kHeaderSize, plain.bytes(),
-                                   file.data() + kHeaderSize, kTagSize,
-                                   file.data() + kHeaderSize + plain.size());
+                                   kNonceLen, file.data(), ad, plain.bytes(), file.data() + ad, kTagSize,
+                                   file.data() + ad + plain.size());
   }
   if (rc != 0) {
     return fail(VaultFailure::io,
@@ -193,7 +279,7 @@ hal::Status Vault::seal(const Credentials& c) {
 hal::Result<Credentials> Vault::open() {
   failure_ = VaultFailure::none;
   PrivateFileError why = PrivateFileError::none;
-  auto file = read_private_file(path_, kHeaderSize + kMaxPlaintext + kTagSize, &why);
+  auto file = read_private_file(path_, kHeaderSize + 4 + kMaxKeyBlob + kMaxPlaintext + kTagSize, &why);
   if (!file.ok()) {
     if (why == PrivateFileError::missing) {
       return fail(VaultFailure::missing,
@@ -211,7 +297,7 @@ hal::Result<Credentials> Vault::open() {
     return fail(VaultFailure::unknown_format,
                 hal::Error(hal::Errc::security, path_ + ": not an ion-agent credentials file (bad magic)"));
   }
-  if (f[8] != kVersion || f[9] != kAeadAesGcmHkdf || f[11] != 0) {
+  if ((f[8] != kVersion && f[8] != kVersionBlob) || f[9] != kAeadAesGcmHkdf || f[11] != 0) {
     return fail(VaultFailure::unknown_format,
                 hal::Error(hal::Errc::security, path_ + ": unknown format (version " + std::to_string(f[8]) +
                                                     ", algorithm " + std::to_string(f[9]) + ", flags " +
@@ -229,10 +315,25 @@ hal::Result<Credentials> Vault::open() {
                             path_ +
                                 ": authentication failed: the file was altered or truncated, or it was "
                                 "sealed on another board or with another device key; provision again");
-  if (n > kMaxPlaintext || f.size() != kHeaderSize + n + kTagSize) {
+  std::size_t ad = kHeaderSize, blob_len = 0;
+  if (f[8] == kVersionBlob) {
+    if (f.size() < kHeaderSize + 4) {
+      return fail(VaultFailure::auth_failed, tampered);
+    }
+    blob_len = load_be32(f.data() + kHeaderSize);
+    if (blob_len == 0 || blob_len > kMaxKeyBlob || f.size() - kHeaderSize - 4 < blob_len) {
+      return fail(VaultFailure::auth_failed, tampered);
+    }
+    ad = kHeaderSize + 4 + blob_len;
+  }
+  if (n > kMaxPlaintext || f.size() != ad + n + kTagSize) {
     return fail(VaultFailure::auth_failed, tampered);
   }
-  auto key = derive_key(f.data() + kSaltOff, /*create=*/false);
+  auto ikm = keys_.open_key(blob_len == 0 ? nullptr : f.data() + kHeaderSize + 4, blob_len);
+  if (!ikm.ok()) {
+    return fail(vault_failure(keys_.last_failure()), std::move(ikm).error());
+  }
+  auto key = derive_key(f.data() + kSaltOff, *ikm);
   if (!key.ok()) {
     return std::move(key).error();
   }
@@ -240,9 +341,8 @@ hal::Result<Credentials> Vault::open() {
   crypto::Gcm gcm;
   int rc = mbedtls_gcm_setkey(gcm.get(), MBEDTLS_CIPHER_ID_AES, key->bytes(), 256);
   if (rc == 0) {
-    rc =
-        mbedtls_gcm_auth_decrypt(gcm.get(), n, f.data() + kNonceOff, kNonceLen, f.data(), kHeaderSize,
-                                 f.data() + kHeaderSize + n, kTagSize, f.data() + kHeaderSize, plain.bytes());
+    rc = mbedtls_gcm_auth_decrypt(gcm.get(), n, f.data() + kNonceOff, kNonceLen, f.data(), ad,
+                                  f.data() + ad + n, kTagSize, f.data() + ad, plain.bytes());
   }
   if (rc != 0) {
     plain.set_size(n);  // clear() wipes size_+1 bytes: make sure any partial output is covered

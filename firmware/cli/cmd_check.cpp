@@ -23,6 +23,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: ion-agent check [--state-dir DIR] [--config FILE [--profile-only]] [--ca-file FILE]\n"
+    "                       [--tcti CONF]\n"
     "\n"
     "Opens the sealed API key, exchanges a token, runs the `me` query and one partInventories\n"
     "query, and prints what it found. Exit 0 only when every step passed; otherwise the exit\n"
@@ -31,7 +32,9 @@ constexpr const char* kUsage =
     "  --config FILE    station profile: validated in full first (every error with its JSON\n"
     "                   path); its \"ion\" network settings (CA, proxy, timeouts) are used\n"
     "  --profile-only   with --config: only validate the profile (no vault, no network)\n"
-    "  --ca-file FILE   CA bundle to trust (overrides the profile and the provisioned one)\n";
+    "  --ca-file FILE   CA bundle to trust (overrides the profile and the provisioned one)\n"
+    "  --tcti CONF      TPM for a tpm2-sealed key (default $TPM2TOOLS_TCTI, $TSS2_TCTI,\n"
+    "                   device:/dev/tpmrm0)\n";
 
 constexpr const char* kMeQuery = "query AgentCheckMe { me { id name organization { id } } }";
 constexpr const char* kInventoryQuery =
@@ -41,7 +44,7 @@ constexpr const char* kInventoryQuery =
 
 struct Args {
   std::string state_dir = agent::kDefaultStateDir;
-  std::string config, ca_file;
+  std::string config, ca_file, tcti;
   bool help = false;
   bool profile_only = false;
 };
@@ -123,6 +126,7 @@ int run_check(const Args& a) {
   opts.state_dir = a.state_dir;
   opts.profile_path = a.config;
   opts.ca_file = a.ca_file;
+  opts.tcti = a.tcti;
   int code = kExitFailure;
   auto conn = connect_ion(opts, clock, &code);
   if (!conn.ok()) {
@@ -132,8 +136,9 @@ int run_check(const Args& a) {
   char when[32] = "?";
   std::time_t t = static_cast<std::time_t>(conn->sealed_at);
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
-  std::printf("[ok]   vault  client %s, %s, sealed %s\n", conn->client_id.c_str(),
-              conn->region.empty() ? conn->api_url.c_str() : conn->region.c_str(), when);
+  std::printf("[ok]   vault  client %s, %s, sealed %s, key protected by %s\n", conn->client_id.c_str(),
+              conn->region.empty() ? conn->api_url.c_str() : conn->region.c_str(), when,
+              conn->key_provider.c_str());
   const agent::HttpSettings& http = conn->http;
   auto& client = conn->client;
   agent::GraphqlRequest me;
@@ -182,7 +187,8 @@ int cmd_check(int argc, char** argv) {
       a.profile_only = true;
     } else if (!(take_option_value(argc, argv, i, "--state-dir", a.state_dir) ||
                  take_option_value(argc, argv, i, "--config", a.config) ||
-                 take_option_value(argc, argv, i, "--ca-file", a.ca_file))) {
+                 take_option_value(argc, argv, i, "--ca-file", a.ca_file) ||
+                 take_option_value(argc, argv, i, "--tcti", a.tcti))) {
       std::fprintf(stderr, "ion-agent check: unknown option or missing value: %s\n\n%s", argv[i], kUsage);
       return kExitUsage;
     }

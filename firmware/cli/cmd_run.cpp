@@ -23,7 +23,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: ion-agent run --config FILE [--state-dir DIR] [--sim FIFO|-] [--ca-file FILE]\n"
-    "                     [--drain-ms N] [--metrics FILE]\n"
+    "                     [--drain-ms N] [--metrics FILE] [--tcti CONF]\n"
     "\n"
     "Runs the station: reads its inputs, applies the profile's rules, keeps every accepted\n"
     "event in the outbox and delivers it to ION. Stop with SIGTERM (drains in-flight\n"
@@ -35,7 +35,9 @@ constexpr const char* kUsage =
     "                   `output NAME on|off` on stdout\n"
     "  --ca-file FILE   CA bundle to trust for ION (overrides profile and provisioning)\n"
     "  --drain-ms N     how long SIGTERM waits for in-flight deliveries (default 5000)\n"
-    "  --metrics FILE   node_exporter textfile (overrides the profile's metrics.textfile)\n";
+    "  --metrics FILE   node_exporter textfile (overrides the profile's metrics.textfile)\n"
+    "  --tcti CONF      TPM for a tpm2-sealed key (default $TPM2TOOLS_TCTI, $TSS2_TCTI,\n"
+    "                   device:/dev/tpmrm0)\n";
 
 int exit_code_for(StartFailure why) {
   switch (why) {
@@ -67,6 +69,7 @@ int cmd_run(int argc, char** argv) {
           take_option_value(argc, argv, i, "--state-dir", o.state_dir) ||
           take_option_value(argc, argv, i, "--sim", o.sim) ||
           take_option_value(argc, argv, i, "--ca-file", o.ca_file) ||
+          take_option_value(argc, argv, i, "--tcti", o.tcti) ||
           take_option_value(argc, argv, i, "--drain-ms", drain) ||
           take_option_value(argc, argv, i, "--metrics", o.metrics_file) ||
           take_option_value(argc, argv, i, "--time-sync-file", o.time_sync_file))) {

@@ -26,13 +26,14 @@ namespace firmware {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: ion-agent status [--state-dir DIR] [--json]\n"
+    "Usage: ion-agent status [--state-dir DIR] [--json] [--tcti CONF]\n"
     "\n"
     "Shows the outbox (pending count, oldest pending age, dead letters, last delivery, last\n"
     "error) and, when the daemon runs, its link, token and device state.\n"
     "Exit 0 when the outbox could be read, 1 otherwise.\n"
     "  --state-dir DIR  the daemon's state directory (default /var/lib/ion-agent)\n"
-    "  --json           one JSON object instead of text\n";
+    "  --json           one JSON object instead of text\n"
+    "  --tcti CONF      the TPM a tpm2-sealed key is opened with (shown, not contacted)\n";
 
 double num(const cJSON* o, const char* k) {
   const cJSON* v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -225,6 +226,7 @@ void print_context(const cJSON* d, agent::Outbox* box) {
 int cmd_status(int argc, char** argv) {
   std::string state_dir = agent::kDefaultStateDir;
   bool json = false;
+  std::string tcti;
   for (int i = 0; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "--help" || s == "-h") {
@@ -233,7 +235,8 @@ int cmd_status(int argc, char** argv) {
     }
     if (s == "--json") {
       json = true;
-    } else if (!take_option_value(argc, argv, i, "--state-dir", state_dir)) {
+    } else if (!(take_option_value(argc, argv, i, "--state-dir", state_dir) ||
+                 take_option_value(argc, argv, i, "--tcti", tcti))) {
       std::fprintf(stderr, "ion-agent status: unexpected argument '%s'\n%s", argv[i], kUsage);
       return kExitUsage;
     }
@@ -244,9 +247,28 @@ int cmd_status(int argc, char** argv) {
   auto box = open_existing_outbox(state_dir, clock, agent::Outbox::Mode::read_only);
   hal::Result<agent::QueueStats> stats =
       box.ok() ? (*box)->stats() : hal::Result<agent::QueueStats>(box.error());
+  // Which provider protects the key: from the sealed file's header, without unsealing.
+  std::string key_kind, key_text;
+  {
+    agent::VaultFailure why = agent::VaultFailure::none;
+    auto id = agent::Vault::sealed_provider(sealed_path(state_dir), &why);
+    if (!id.ok()) {
+      key_kind = why == agent::VaultFailure::missing ? "none" : "unreadable";
+      key_text = why == agent::VaultFailure::missing ? "not provisioned" : id.error().what;
+    } else {
+      key_kind = agent::key_provider_short_name(*id);
+      agent::KeyProviderSettings ks;
+      ks.state_dir = state_dir;
+      ks.tcti = tcti;
+      auto keys = agent::make_key_provider(*id, ks);
+      key_text = keys.ok() ? key_kind + ": " + (*keys)->name() : key_kind + ": " + keys.error().what;
+    }
+  }
   if (json) {
     agent::Json out(cJSON_CreateObject());
     cJSON_AddStringToObject(out.get(), "state_dir", state_dir.c_str());
+    cJSON_AddStringToObject(out.get(), "key_provider", key_kind.c_str());
+    cJSON_AddStringToObject(out.get(), "key_protection", key_text.c_str());
     if (stats.ok()) {
       cJSON_AddItemToObject(out.get(), "queue", queue_json(*stats).release());
     } else {
@@ -258,6 +280,7 @@ int cmd_status(int argc, char** argv) {
   }
   std::printf("state dir:     %s\n", state_dir.c_str());
   std::printf("daemon:        %s\n", daemon_summary.c_str());
+  std::printf("key:           %s\n", key_text.c_str());
   if (stats.ok()) {
     print_queue(*stats);
   } else {

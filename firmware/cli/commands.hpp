@@ -39,7 +39,15 @@ enum Exit : int {
   kExitQueryInventory = 26,  // the partInventories query failed
   kExitRateLimited = 27,     // 429 from ION
   kExitServer = 28,          // 5xx from ION
-  kExitCantSave = 73,        // EX_CANTCREAT: could not write the sealed credentials
+  // hardware-bound key providers (README "Key providers"): one code per refusal.
+  kExitKeyOtherDevice = 30,   // sealed by another TPM / key object not on this token
+  kExitKeyPolicy = 31,        // TPM PCR values changed since provisioning
+  kExitKeyDeviceAbsent = 32,  // no TPM / token / PKCS#11 module reachable
+  kExitKeyWrongPin = 33,      // token PIN incorrect
+  kExitKeyPinLocked = 34,     // token PIN locked / TPM dictionary-attack lockout
+  kExitKeyTampered = 35,      // the TPM / token refused the stored key blob as altered
+  kExitKeyUnavailable = 36,   // key provider not built into this binary
+  kExitCantSave = 73,         // EX_CANTCREAT: could not write the sealed credentials
 };
 
 int cmd_version(int argc, char** argv);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ion_connection.hpp"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <iterator>
 
 #include "agent/vault/file_key_provider.hpp"
 #include "commands.hpp"
+#include "secret_input.hpp"
 #include "version.hpp"
 
 namespace firmware {
@@ -61,6 +64,20 @@ int exit_code_for(agent::VaultFailure f) {
     case agent::VaultFailure::device_key:
     case agent::VaultFailure::io:
       return kExitVaultIo;
+    case agent::VaultFailure::key_other_device:
+      return kExitKeyOtherDevice;
+    case agent::VaultFailure::key_policy:
+      return kExitKeyPolicy;
+    case agent::VaultFailure::key_device_absent:
+      return kExitKeyDeviceAbsent;
+    case agent::VaultFailure::key_wrong_pin:
+      return kExitKeyWrongPin;
+    case agent::VaultFailure::key_pin_locked:
+      return kExitKeyPinLocked;
+    case agent::VaultFailure::key_tampered:
+      return kExitKeyTampered;
+    case agent::VaultFailure::key_unavailable:
+      return kExitKeyUnavailable;
     case agent::VaultFailure::none:
       break;
   }
@@ -193,17 +210,60 @@ hal::Status apply_profile_network(const std::string& path, agent::HttpSettings& 
   return {};
 }
 
-hal::Result<IonConnection> connect_ion(const IonConnectOptions& options, const hal::Clock& clock,
-                                       int* exit_code) {
-  agent::FileKeyProvider keys(device_key_path(options.state_dir));
+agent::PinReader stdin_pin_reader() {
+  return [](const std::string& prompt, agent::Secret& pin) {
+    return read_secret_line(STDIN_FILENO, prompt.c_str(), "token PIN", pin);
+  };
+}
+
+hal::Result<OpenedVault> open_vault(const std::string& state_dir, agent::KeyProviderSettings settings,
+                                    int* exit_code, agent::VaultFailure* failure) {
+  agent::VaultFailure unused = agent::VaultFailure::none;
+  agent::VaultFailure& why = failure != nullptr ? *failure : unused;
+  why = agent::VaultFailure::none;
+  settings.state_dir = state_dir;
+  const std::string path = sealed_path(state_dir);
+  auto id = agent::Vault::sealed_provider(path, &why);
+  if (!id.ok()) {
+    *exit_code = exit_code_for(why);
+    return std::move(id).error();
+  }
+  agent::KeyFailure kf = agent::KeyFailure::none;
+  auto keys = agent::make_key_provider(*id, settings, &kf);
+  if (!keys.ok()) {
+    why = kf == agent::KeyFailure::unavailable ? agent::VaultFailure::key_unavailable
+                                               : agent::VaultFailure::unknown_format;
+    *exit_code = kf == agent::KeyFailure::unavailable ? kExitKeyUnavailable : kExitVaultFormat;
+    return std::move(keys).error().context("vault: " + path);
+  }
   agent::FileBoardIdentity board;
-  agent::Vault vault(sealed_path(options.state_dir), keys, board);
+  agent::Vault vault(path, **keys, board);
   auto creds = vault.open();
   if (!creds.ok()) {
-    *exit_code = exit_code_for(vault.last_failure());
+    why = vault.last_failure();
+    *exit_code = exit_code_for(why);
     return std::move(creds).error();
   }
+  OpenedVault v;
+  v.creds = std::move(creds).value();
+  v.provider_id = *id;
+  v.provider = (*keys)->name();
+  *exit_code = kExitOk;
+  return v;
+}
+
+hal::Result<IonConnection> connect_ion(const IonConnectOptions& options, const hal::Clock& clock,
+                                       int* exit_code) {
+  agent::KeyProviderSettings ks;
+  ks.tcti = options.tcti;
+  ks.pin_reader = stdin_pin_reader();
+  auto opened = open_vault(options.state_dir, ks, exit_code);
+  if (!opened.ok()) {
+    return std::move(opened).error();
+  }
+  agent::Credentials* creds = &opened->creds;
   IonConnection c;
+  c.key_provider = opened->provider;
   c.http.ca_file = creds->ca_file;
   c.http.pinned_public_key = creds->pinned_public_key;
   if (!options.profile_path.empty()) {

@@ -13,6 +13,7 @@
 #include "agent/graphql/graphql.hpp"
 #include "agent/net/curl_graphql_client.hpp"
 #include "agent/net/http_settings.hpp"
+#include "agent/vault/key_providers.hpp"
 #include "agent/vault/vault.hpp"
 #include "hal/clock.hpp"
 #include "hal/result.hpp"
@@ -37,18 +38,33 @@ hal::Status apply_profile_network(const std::string& profile_path, agent::HttpSe
 // Option parsing: "--name value" or "--name=value" at argv[i] (advances i past a value).
 bool take_option_value(int argc, char** argv, int& i, std::string_view name, std::string& out);
 
+// The sealed credentials opened with the key provider named in the file's header.
+struct OpenedVault {
+  agent::Credentials creds;
+  std::uint8_t provider_id = 0;
+  std::string provider;  // its name for messages ("TPM 2.0 (device:/dev/tpmrm0)")
+};
+// settings.state_dir is set from state_dir. On failure *exit_code is the vault's exit code and
+// *failure (if given) what failed.
+hal::Result<OpenedVault> open_vault(const std::string& state_dir, agent::KeyProviderSettings settings,
+                                    int* exit_code, agent::VaultFailure* failure = nullptr);
+// Reads a token PIN like the secret is read: no-echo prompt on a terminal, else one stdin line.
+agent::PinReader stdin_pin_reader();
+
 // A GraphQL client built from the sealed credentials, as `check` and the daemon need it.
 struct IonConnection {
   std::unique_ptr<agent::CurlGraphqlClient> client;
   agent::HttpSettings http;  // effective transport settings (CA, pin, proxy, timeouts)
   std::string client_id, api_url, token_url, region;
   std::int64_t sealed_at = 0;
+  std::string key_provider;  // which provider protects the key
 };
 
 struct IonConnectOptions {
   std::string state_dir = agent::kDefaultStateDir;
   std::string profile_path;  // "" = none; else its "ion" network settings apply
   std::string ca_file;       // "" = none; else overrides profile and provisioned CA
+  std::string tcti;          // TPM TCTI for a tpm2-sealed vault ("" = TSS conventions)
 };
 
 // Opens the vault and builds the client (no network traffic yet). CA precedence: options.ca_file,

@@ -16,7 +16,6 @@
 #include "agent/outbox/outbox.hpp"
 #include "agent/profile/profile.hpp"
 #include "agent/scan/decode.hpp"
-#include "agent/vault/file_key_provider.hpp"
 #include "agent/vault/vault.hpp"
 #include "agent/workflow/workflow.hpp"
 #include "event_loop.hpp"
@@ -102,6 +101,20 @@ const char* credential_fix(agent::VaultFailure f) {
       return "not a credentials file this program reads: run `ion-agent provision` again";
     case agent::VaultFailure::auth_failed:
       return "altered, or sealed on another board: run `ion-agent provision` again";
+    case agent::VaultFailure::key_other_device:
+      return "the key was sealed by another TPM or is not on this token: provision this board";
+    case agent::VaultFailure::key_policy:
+      return "the TPM's PCR values changed since provisioning: provision again";
+    case agent::VaultFailure::key_device_absent:
+      return "the TPM or token is not reachable (yet): check --tcti or the PKCS#11 module";
+    case agent::VaultFailure::key_wrong_pin:
+      return "the token PIN is wrong: fix the pin-source file or the ion-agent.pkcs11-pin credential";
+    case agent::VaultFailure::key_pin_locked:
+      return "the token PIN is locked or the TPM is in lockout: unlock it, then it is picked up";
+    case agent::VaultFailure::key_tampered:
+      return "the TPM or token refused the stored key blob as altered: provision again";
+    case agent::VaultFailure::key_unavailable:
+      return "sealed by a key provider this build does not include";
     case agent::VaultFailure::board_identity:
     case agent::VaultFailure::device_key:
     case agent::VaultFailure::io:
@@ -182,15 +195,18 @@ hal::Status Station::Impl::open_outbox() {
 
 hal::Status Station::Impl::open_client() {
   vault_failure = agent::VaultFailure::none;
-  agent::FileKeyProvider keys(device_key_path(opt.state_dir));
-  agent::FileBoardIdentity board;
-  agent::Vault vault(sealed_path(opt.state_dir), keys, board);
-  auto creds = vault.open();
-  if (!creds.ok()) {
-    vault_failure = vault.last_failure();
-    return std::move(creds).error().context(std::string("credentials (") + credential_fix(vault_failure) +
-                                            ")");
+  // No PIN prompt here: the daemon's stdin may be the simulator's input. A token PIN comes from
+  // the URI's pin-source or the service credential (Pkcs11KeyProvider).
+  agent::KeyProviderSettings ks;
+  ks.tcti = opt.tcti;
+  int code = 0;
+  auto opened = open_vault(opt.state_dir, ks, &code, &vault_failure);
+  if (!opened.ok()) {
+    return std::move(opened).error().context(std::string("credentials (") + credential_fix(vault_failure) +
+                                             ")");
   }
+  hal::log::info("vault", "key protected by " + opened->provider);
+  agent::Credentials* creds = &opened->creds;
   agent::GraphqlClientOptions o;
   o.http.ca_file = creds->ca_file;
   o.http.pinned_public_key = creds->pinned_public_key;

@@ -29,6 +29,7 @@ struct RunOptions {
   std::string time_sync_file;  // tests: only this file decides whether the clock is synced
   std::string ca_file;         // overrides the profile's and the provisioned CA
   std::string metrics_file;    // overrides the profile's metrics.textfile
+  std::string tcti;            // TPM TCTI for a tpm2-sealed vault ("" = TSS conventions)
   std::chrono::milliseconds drain{5000};
 };
 

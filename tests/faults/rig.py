@@ -15,6 +15,7 @@ import json
 import os
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -218,17 +219,20 @@ class Agent:
     def prefix(self):
         return self.netns.exec_prefix(self.netns.agent_ns) if self.netns else []
 
-    def provision(self):
+    def provision(self, extra=(), more_input="", env=None):
+        """extra: more provision options (e.g. a key provider); more_input: stdin after the secret."""
         api, tok = self.sim.info["api_url"], self.sim.info["token_url"]
         r = run(self.prefix() + [AGENT, "provision", "--state-dir", self.state, "--api-url", api, "--token-url", tok,
-                                 "--ca-file", self.sim.info["ca"]],
-                input="%s\n%s\n" % (CLIENT_ID, CLIENT_SECRET), check=False)
+                                 "--ca-file", self.sim.info["ca"]] + list(extra),
+                input="%s\n%s\n%s" % (CLIENT_ID, CLIENT_SECRET, more_input), check=False, env=env)
         assert r.returncode == 0, r.stdout + r.stderr
+        return r
 
-    def start(self, wrapper=(), env=None, wait_ready=True):
+    def start(self, wrapper=(), env=None, wait_ready=True, extra=()):
         ready_before = self.stderr().count("station: running")
         argv = self.prefix() + list(wrapper) + [AGENT, "run", "--config", self.config, "--state-dir", self.state,
                                                 "--sim", self.fifo, "--metrics", self.metrics, "--drain-ms", "2000"]
+        argv += list(extra)
         self.proc = subprocess.Popen(argv, stdout=open(self.out_path, "a"), stderr=open(self.err_path, "a"),
                                      stdin=subprocess.DEVNULL, env=env)
         self.starts += 1
@@ -402,6 +406,54 @@ def verify_delivery(agent, sim, allow_pending=False):
     pos = {s: n for n, s in enumerate(unit_order)}
     displacement = max([abs(pos[s] - n) for n, s in enumerate(created_order) if s in pos] or [0])
     return {"intents": len(intents), "units": len(unit_order), "max_displacement": displacement}
+
+
+class Swtpm:
+    """A software TPM 2.0 (swtpm socket mode, loopback, fresh state) for the tpm2 key provider."""
+
+    def __init__(self, cleanup, workdir):
+        state = os.path.join(workdir, "swtpm")
+        os.makedirs(state, exist_ok=True)
+        for _ in range(8):
+            port = random.randint(20000, 59998)
+            self.proc = subprocess.Popen(["swtpm", "socket", "--tpm2",
+                                          "--server", "type=tcp,port=%d,bindaddr=127.0.0.1" % port,
+                                          "--ctrl", "type=tcp,port=%d,bindaddr=127.0.0.1" % (port + 1),
+                                          "--tpmstate", "dir=" + state, "--flags", "not-need-init,startup-clear"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cleanup.push(lambda p=self.proc: (p.poll() is None and p.terminate(), p.wait()))
+            deadline = time.time() + 10
+            while time.time() < deadline and self.proc.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    self.tcti = "swtpm:host=127.0.0.1,port=%d" % port
+                    return
+                except OSError:
+                    time.sleep(0.05)
+        raise AssertionError("swtpm did not start")
+
+
+class SoftHsm:
+    """A SoftHSM2 token store of its own with one token (label `ion-agent`) for the pkcs11 provider."""
+    PIN = "7351-hygiene-pin"
+
+    def __init__(self, workdir):
+        d = os.path.join(workdir, "softhsm")
+        os.makedirs(os.path.join(d, "tokens"), exist_ok=True)
+        self.conf = os.path.join(d, "softhsm2.conf")
+        with open(self.conf, "w") as f:
+            f.write("directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n" % d)
+        self.env = dict(os.environ, SOFTHSM2_CONF=self.conf)
+        # Test-only PINs on softhsm2-util's command line; ion-agent never takes one there.
+        run(["softhsm2-util", "--init-token", "--free", "--label", "ion-agent", "--pin", self.PIN,
+             "--so-pin", "0000-so"], env=self.env)
+        self.pin_file = os.path.join(d, "user.pin")
+        with open(self.pin_file, "w") as f:
+            f.write(self.PIN + "\n")
+        os.chmod(self.pin_file, 0o600)
+        self.module = next(m for m in ("/usr/lib/softhsm/libsofthsm2.so",
+                                       "/usr/lib/%s/softhsm/libsofthsm2.so" % os.uname().machine + "-linux-gnu")
+                           if os.path.exists(m))
 
 
 def new_workdir(cleanup, name):

@@ -7,6 +7,8 @@ status.json or in the metrics file - after a drain that renewed its token severa
 went through a 401. The process must be non-dumpable: run as an unprivileged user, its
 /proc/PID files belong to root (the kernel's mark of a non-dumpable process), and a SIGABRT
 with an unlimited core size leaves no core file where a dumpable process of the same user does.
+With the hardware-bound key providers (tpm2 against swtpm, pkcs11 against SoftHSM2) the same
+holds, no device.key stays on disk, and the token PIN is in no file, log, argv or environment.
 """
 import os
 import pwd
@@ -71,6 +73,52 @@ def test_secret_and_tokens_never_leave_memory(cl):
     assert "debug" in agent.stderr() or "<7>" in agent.stderr(), "debug logging was not on"
     assert agent.stop() == 0
     print("secrets: %d tokens issued; checked %s" % (len(grants), [os.path.basename(p) for p in checked]))
+
+
+@pytest.mark.parametrize("provider", ["tpm2", "pkcs11"])
+def test_hardware_key_providers_keep_secrets_in_memory(cl, provider):
+    prof = rig.profile()
+    prof["logging"] = {"level": "debug"}
+    _, sim, agent = station(cl, "secrets-" + provider, prof=prof, start=False)
+    secrets = [SECRET]
+    if provider == "tpm2":
+        tpm = rig.Swtpm(cl, agent.dir)
+        env, run_extra = None, ["--tcti", tpm.tcti]
+        r = agent.provision(["--key-provider", "tpm2", "--tcti", tpm.tcti, "--pcrs", "7"])
+        expect = "TPM 2.0"
+    else:
+        hsm = rig.SoftHsm(agent.dir)
+        env, run_extra = hsm.env, []
+        uri = "pkcs11:token=ion-agent;object=hygiene?pin-source=file:" + hsm.pin_file
+        # Provisioned once with the PIN typed on stdin (after the secret), then with a pin-source
+        # so the daemon needs no terminal.
+        agent.provision(["--key-provider", "pkcs11", "--pkcs11-uri", "pkcs11:token=ion-agent;object=hygiene",
+                         "--pkcs11-module", hsm.module], more_input=hsm.PIN + "\n", env=env)
+        r = agent.provision(["--key-provider", "pkcs11", "--pkcs11-uri", uri, "--pkcs11-module", hsm.module], env=env)
+        secrets.append(hsm.PIN.encode())
+        expect = "PKCS#11"
+    assert expect in r.stdout, r.stdout
+    for out in (r.stdout, r.stderr):
+        assert not [s for s in secrets if s in out.encode()], out
+    assert not os.path.exists(os.path.join(agent.state, "device.key")), os.listdir(agent.state)
+    agent.start(env=env, extra=run_extra)
+    agent.send(rig.unit_lines(0, 5))
+    agent.wait_accepted(20)
+    agent.wait_drained(60)
+    assert "key protected by " + expect in agent.stderr(), agent.stderr()[-2000:]
+    pid = agent.proc.pid
+    for name in ("cmdline", "environ"):
+        blob = open("/proc/%d/%s" % (pid, name), "rb").read()
+        found = leaks(blob) + [s.decode() for s in secrets[1:] if s in blob]
+        assert not found, "/proc/PID/%s: %s" % (name, found)
+    checked = files_to_check(agent) + [os.path.join(agent.state, p) for p in os.listdir(agent.state)
+                                       if not p.startswith("outbox.db")]
+    for p in sorted(set(checked)):
+        blob = open(p, "rb").read()
+        found = leaks(blob) + ["token PIN" for s in secrets[1:] if s in blob]
+        assert not found, "%s contains the %s" % (p, " and ".join(found))
+    assert agent.stop() == 0
+    print("secrets[%s]: checked %s" % (provider, sorted(os.path.basename(p) for p in set(checked))))
 
 
 def test_process_is_not_dumpable(cl):

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: opening a credentials.sealed file with arbitrary content. The vault must refuse
 // anything it did not seal (unknown format or failed authentication), never crash, and never
-// read past the buffer whatever the header's length field says.
+// read past the buffer whatever the header's length field says. The key provider is picked
+// from the header like ion-agent does, so format-v2 files reach the TPM 2.0 and PKCS#11
+// providers' blob parsers (built in when their libraries are): the TPM provider parses and
+// unmarshals the blob, then fails to reach the (absent) TPM; the PKCS#11 provider parses the
+// blob and its URI, then fails to find a module.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,9 +13,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "agent/vault/file_key_provider.hpp"
+#include "agent/vault/key_providers.hpp"
 #include "agent/vault/vault.hpp"
 
 namespace {
@@ -47,8 +53,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string sealed = fx.dir + "/credentials.sealed";
   Fixture::write(sealed, std::string(reinterpret_cast<const char*>(data), size), 0600);
   agent::FileBoardIdentity board({fx.dir + "/machine-id"}, {});
-  agent::FileKeyProvider keys(fx.dir + "/device.key");
-  agent::Vault vault(sealed, keys, board);
+  agent::FileKeyProvider file_keys(fx.dir + "/device.key");
+  std::unique_ptr<agent::KeyProvider> other;
+  agent::KeyProvider* keys = &file_keys;
+  if (size > 10 && data[10] != agent::FileKeyProvider::kId) {
+    agent::KeyProviderSettings ks;
+    ks.state_dir = fx.dir;
+    ks.tcti = "device:/nonexistent/ion-fuzz-tpmrm0";  // parsing happens; no TPM is ever reached
+    auto p = agent::make_key_provider(data[10], ks);
+    if (p.ok()) {
+      other = std::move(p).value();
+      keys = other.get();
+    }
+  }
+  agent::Vault vault(sealed, *keys, board);
   auto c = vault.open();
   if (c.ok()) {
     std::abort();  // only a file sealed with this key could open, and the fuzzer cannot forge GCM

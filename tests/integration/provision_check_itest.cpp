@@ -349,3 +349,29 @@ TEST(ProvisionCheck, PromptsOnATerminalWithoutEcho) {
   CHECK_TRUE(screen.find(ion_test::kSimClientId) == screen.find("provisioned: client ") + 20);
   CHECK_EQUAL(0, check(state).exit_code);
 }
+
+// LoadCredentialEncrypted=ion-agent.devkey:...: systemd hands the decrypted device key to the
+// service in $CREDENTIALS_DIRECTORY (mode 0400); the agent uses it, and device.key need not
+// be on disk at all.
+TEST(ProvisionCheck, DeviceKeyFromASystemdCredential) {
+  CHECK_TRUE_TEXT(sim->ok(), sim->error().c_str());
+  provision_ok();
+  const std::string creds = sim->temp_dir() + "/credentials";
+  CHECK_EQUAL(0, ::mkdir(creds.c_str(), 0700));
+  const std::string cred = creds + "/ion-agent.devkey";
+  CHECK_EQUAL(0, std::rename((state + "/device.key").c_str(), cred.c_str()));
+  CHECK_EQUAL(0, ::chmod(cred.c_str(), 0400));
+  auto none = check(state);
+  CHECK_EQUAL_TEXT(14, none.exit_code, both(none).c_str());  // no key file and no credential
+  auto c = ion_test::run_process({ION_AGENT_EXE, "check", "--state-dir", state}, "", std::chrono::seconds(60),
+                                 {"CREDENTIALS_DIRECTORY=" + creds});
+  CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
+  STRCMP_CONTAINS("key protected by device key from systemd credential ion-agent.devkey", c.out.c_str());
+  struct stat st {};
+  CHECK_TRUE(::stat((state + "/device.key").c_str(), &st) != 0);
+  // A credential of the wrong size is refused like a corrupt key file.
+  { std::ofstream(cred, std::ios::trunc) << "short"; }
+  auto bad = ion_test::run_process({ION_AGENT_EXE, "check", "--state-dir", state}, "",
+                                   std::chrono::seconds(60), {"CREDENTIALS_DIRECTORY=" + creds});
+  CHECK_EQUAL_TEXT(14, bad.exit_code, both(bad).c_str());
+}

@@ -231,12 +231,12 @@ TEST(Vault, UnknownHeaderIsRefusedWithItsOwnMessage) {
   CHECK_TRUE(v.seal(sample()).ok());
   auto good = read_bytes(sealed());
   auto newer = good;
-  newer[8] = 2;  // version
+  newer[8] = 3;  // version (2 is the format with a key provider blob)
   write_bytes(sealed(), newer);
   auto c = v.open();
   CHECK_FALSE(c.ok());
   CHECK_TRUE(v.last_failure() == agent::VaultFailure::unknown_format);
-  STRCMP_CONTAINS("unknown format (version 2", c.error().what.c_str());
+  STRCMP_CONTAINS("unknown format (version 3", c.error().what.c_str());
   write_text(sealed(), "{\"client_secret\": \"plain\"} and some more text to pass the size check......");
   CHECK_EQUAL(0, ::chmod(sealed().c_str(), 0600));
   c = v.open();

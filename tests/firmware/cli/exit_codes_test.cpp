@@ -56,13 +56,19 @@ TEST(ExitCodes, TheUnitStopsRestartingExactlyOnWhatARestartCannotFix) {
                                   firmware::kExitConfig,
                                   firmware::kExitOutboxCorrupt,
                                   firmware::kExitOutboxSchema,
+                                  firmware::kExitKeyOtherDevice,
+                                  firmware::kExitKeyPolicy,
+                                  firmware::kExitKeyWrongPin,
+                                  firmware::kExitKeyPinLocked,
+                                  firmware::kExitKeyTampered,
+                                  firmware::kExitKeyUnavailable,
                                   firmware::kExitUsage,
                                   78};
   CHECK(listed == expected);
   // What a restart can fix is never in the list: a reader holding the outbox, another daemon
   // that stops, an unreadable state directory, the network.
   for (int restartable : {firmware::kExitLocked, firmware::kExitOutboxStorage, firmware::kExitVaultIo,
-                          firmware::kExitNetwork, firmware::kExitServer}) {
+                          firmware::kExitKeyDeviceAbsent, firmware::kExitNetwork, firmware::kExitServer}) {
     CHECK_TEXT(listed.count(restartable) == 0, std::to_string(restartable).c_str());
   }
 }

@@ -12,12 +12,17 @@
 //   0  "IONVAULT"  8  version=1  9  aead=1 (AES-256-GCM/HKDF-SHA256)  10 key provider id
 //   11 flags=0   12 salt[16]   28 nonce[12]   40 u32 ciphertext length   44 ciphertext  ... tag[16]
 // Plaintext: records {u8 tag, u16 length, bytes}; unknown tags are skipped.
+// Version 2 (written for key providers that keep a blob, e.g. TPM 2.0 and PKCS#11) inserts
+// after byte 44: u32 blob length B (<= kMaxKeyBlob), blob[B]; the ciphertext follows at 48 + B
+// and the associated data is everything before it, blob included. Version 1 is still written
+// for the file provider (no blob), so older agents keep reading those vaults.
 //
 // Failures each have their own VaultFailure (and CLI exit code): missing (not provisioned),
 // loose_mode (file or key file group/other-accessible), unknown_format (magic, version,
 // algorithm or key provider not understood), auth_failed (altered, truncated, another board,
 // another device key), board_identity (no machine-id), device_key (key file missing/corrupt),
-// io. Secrets only ever live in zeroizing SecretBuffers; the plaintext buffer is wiped.
+// io, and the key providers' refusals (key_*: see KeyFailure). Secrets only ever live in zeroizing
+// SecretBuffers; the plaintext buffer is wiped.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +58,14 @@ enum class VaultFailure {
   auth_failed,
   board_identity,
   device_key,
-  io
+  io,
+  key_tampered,       // the TPM / token refused the stored key blob as altered
+  key_other_device,   // sealed by another TPM, or the key object is not on this token
+  key_policy,         // PCR values changed since sealing
+  key_device_absent,  // TPM / token / PKCS#11 module not reachable
+  key_wrong_pin,      // token PIN incorrect
+  key_pin_locked,     // token PIN locked / TPM in dictionary-attack lockout
+  key_unavailable,    // sealed by a key provider this build does not include
 };
 const char* to_string(VaultFailure f) noexcept;
 
@@ -67,14 +79,18 @@ class Vault {
   hal::Result<Credentials> open();
 
   VaultFailure last_failure() const { return failure_; }
+  // The key provider id in a sealed file's header (to pick the provider before open()); on
+  // failure *why says missing / loose_mode / unknown_format / io.
+  static hal::Result<std::uint8_t> sealed_provider(const std::string& sealed_path, VaultFailure* why);
   const std::string& path() const { return path_; }
 
   static constexpr std::size_t kHeaderSize = 44;
   static constexpr std::size_t kTagSize = 16;
   static constexpr std::size_t kMaxPlaintext = 8192;
+  static constexpr std::size_t kMaxKeyBlob = 4096;
 
  private:
-  hal::Result<KeyBytes> derive_key(const unsigned char* salt, bool create);
+  hal::Result<KeyBytes> derive_key(const unsigned char* salt, const KeyBytes& ikm);
   hal::Error fail(VaultFailure f, hal::Error e);
 
   std::string path_;
