@@ -66,7 +66,7 @@ milliseconds Dispatcher::backoff(int failures) {
 }
 
 // The link is down: the usual backoff while it is short, but once its ceiling passes
-// link_probe_cap, a probe every [0.7, 1] x link_probe_cap. Full jitter would allow probes
+// link_probe_cap, a probe every [0.8, 1] x link_probe_cap. Full jitter would allow probes
 // close together and a 5-minute ceiling would leave a station waiting long after ION is back.
 milliseconds Dispatcher::link_backoff(int failures) {
   const int n = std::clamp(failures, 1, 30);
@@ -76,7 +76,7 @@ milliseconds Dispatcher::link_backoff(int failures) {
     return backoff(failures);
   }
   const auto cap = opt_.link_probe_cap.count();
-  std::uniform_int_distribution<std::int64_t> dist(cap * 7 / 10, cap);
+  std::uniform_int_distribution<std::int64_t> dist(cap * 8 / 10, cap);
   return milliseconds(dist(rng_));
 }
 

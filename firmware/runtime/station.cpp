@@ -119,7 +119,7 @@ hal::Status Station::Impl::open_outbox() {
 }
 
 // The token endpoint's backoff while ION or the link is down: short, because the dispatcher
-// already paces the requests that need a token (one link-down probe every 21-30 s) and a
+// already paces the requests that need a token (one link-down probe every 24-30 s) and a
 // token backoff of minutes would outlast ION's return (seen in the fleet test: stations
 // idle up to 47 s after ION was back). Still at most the profile's retry cap.
 static std::chrono::milliseconds token_backoff_cap(std::chrono::milliseconds retry_cap) {
