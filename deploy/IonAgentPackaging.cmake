@@ -9,8 +9,6 @@ if(NOT CMAKE_SOURCE_DIR STREQUAL PROJECT_SOURCE_DIR)
   return()  # built as a subproject: the parent owns packaging
 endif()
 
-install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
-
 # --- Architecture ----------------------------------------------------------------------
 function(ion_deb_architecture out)
   find_program(ION_DPKG_ARCHITECTURE dpkg-architecture)
@@ -67,7 +65,8 @@ foreach(script postinst prerm postrm)
 endforeach()
 
 # --- CPack -------------------------------------------------------------------------------
-set(ION_AGENT_DEB_MAINTAINER "ion-agent maintainers <ion-agent@localhost>"
+# A mail host lintian accepts; distributors building their own .deb set their address.
+set(ION_AGENT_DEB_MAINTAINER "ion-agent maintainers <ion-agent@users.noreply.github.com>"
     CACHE STRING "Maintainer field of the .deb")
 find_program(ION_DPKG_SHLIBDEPS dpkg-shlibdeps)
 find_program(ION_FILE_UTILITY file)  # CPackDeb needs it to pick the ELF files
@@ -94,7 +93,8 @@ if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
 endif()
 set(CPACK_DEBIAN_PACKAGE_NAME ion-agent)
 set(CPACK_DEBIAN_PACKAGE_VERSION "${ION_DEB_VERSION}")
-set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+# Native package (no Debian revision): the project is its own upstream and packager, and
+# deploy/debian/changelog is the one changelog (lintian wants changelog.gz for native).
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE "${ION_DEB_ARCH}")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${ION_AGENT_DEB_MAINTAINER}")
@@ -106,8 +106,9 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
 updates for First Resonance ION by a JSON station profile, and delivers them
 over HTTPS, keeping every accepted event durable on the board while the network
 is away. Runs as a hardened, unprivileged systemd service.")
-# useradd/usermod for the fallback path when systemd-sysusers is absent (containers).
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd")
+# useradd/usermod for the fallback path when systemd-sysusers is absent (containers);
+# deb-systemd-helper/-invoke for the maintainer scripts (what debhelper's misc:Depends adds).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd, init-system-helpers (>= 1.54~)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd, udev")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus-node-exporter")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ${ION_AGENT_DEB_SHLIBDEPS})
@@ -115,6 +116,20 @@ if(NOT ION_AGENT_DEB_SHLIBDEPS AND NOT ION_AGENT_STATIC)
   message(STATUS "deploy: dpkg-shlibdeps not used; the .deb lists no shared-library Depends")
 endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${ION_DEB_SCRIPTS})
+# What dh_strip does besides stripping: drop the compilers' .comment section (lintian:
+# binary-has-unneeded-section). Runs at install time, after the binary is installed.
+find_program(ION_OBJCOPY NAMES ${CMAKE_OBJCOPY} objcopy)
+if(ION_OBJCOPY)
+  install(CODE "execute_process(COMMAND \"${ION_OBJCOPY}\" --remove-section=.comment
+                  \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/ion-agent\"
+                  RESULT_VARIABLE rc)
+                if(NOT rc EQUAL 0)
+                  message(FATAL_ERROR \"objcopy --remove-section=.comment failed\")
+                endif()")
+endif()
+# Deliberate lintian tags, each with its reason (deploy/debian/ion-agent.lintian-overrides).
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/debian/ion-agent.lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME ion-agent)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 set(CPACK_STRIP_FILES ON)

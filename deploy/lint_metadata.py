@@ -12,13 +12,25 @@ Yocto (deploy/yocto/meta-ion-agent):
   - recipe: required variables, SRC_URI form, SRCREV, LIC_FILES_CHKSUM md5 equal to the
     md5 of the file it names, inherit cmake/pkgconfig/systemd/useradd, PACKAGECONFIG for
     both libgpiod generations, SYSTEMD_SERVICE naming a unit this repo ships, DEPENDS and
-    RDEPENDS naming known OE recipes, every -D option an existing CMake cache variable.
+    RDEPENDS naming known OE recipes, every -D option an existing CMake cache variable;
+  - offline parsing and conventions: the recipe is ion-agent_git.bb with PV "<project
+    version>+git", a pinned 40-digit SRCREV (AUTOREV makes bitbake run git ls-remote even
+    with BB_NO_NETWORK), SRC_URI taken from an overridable ION_AGENT_SRC_URI ?= ...,
+    libgpiod always in DEPENDS and the v1/v2 default not derived from the release name,
+    EXTRA_OECMAKE appended to (+=), no hard-coded paths in USERADD_PARAM, the state
+    directory passed to CMake and used as the user's home from one ION_AGENT_STATE_DIR;
+    image fragments do not use IMAGE_INSTALL:append/+= (reaches initramfs images); every
+    recipe file the docs name exists.
 Buildroot (deploy/buildroot):
   - external.desc, external.mk, Config.in sourcing files that exist;
   - Config.in: every symbol used is defined in the tree or is a known Buildroot symbol
     (list below); parsed with kconfiglib too when it is installed;
   - ion-agent.mk: required variables, cmake-package, dependencies known and consistent with
     the Config.in selects, ION_AGENT_USERS well formed, -D options exist;
+  - conventions: select BR2_PACKAGE_LIBCURL_FORCE_TLS with libcurl, depends on
+    BR2_INIT_SYSTEMD, the unit enabled by a preset (not a fixed .wants symlink, which
+    `systemctl disable` cannot remove), a local site method excluding the checkout's build
+    directories, one ION_AGENT_STATE_DIR for CONF_OPTS and the user's home;
   - ion-agent.hash: a sha256 line for every license file, equal to the file's sha256.
 Prints "file:line: reason" for each finding; exit status 1 if there is any.
 Usage: lint_metadata.py [--root REPO] [--yocto DIR] [--buildroot DIR]"""
@@ -37,7 +49,7 @@ BR_SYMBOLS = {
     "BR2_INIT_SYSTEMD", "BR2_PACKAGE_SYSTEMD", "BR2_PACKAGE_MBEDTLS", "BR2_PACKAGE_LIBCURL",
     "BR2_PACKAGE_CJSON", "BR2_PACKAGE_SQLITE", "BR2_PACKAGE_LIBGPIOD", "BR2_PACKAGE_LIBGPIOD2",
     "BR2_PACKAGE_LIBGPIOD_TOOLS", "BR2_PACKAGE_LIBGPIOD2_TOOLS", "BR2_PACKAGE_CA_CERTIFICATES",
-    "BR2_PACKAGE_OPENSSL", "BR2_PACKAGE_CPPUTEST",
+    "BR2_PACKAGE_OPENSSL", "BR2_PACKAGE_CPPUTEST", "BR2_PACKAGE_LIBCURL_FORCE_TLS",
 }
 BR_PACKAGES = {  # package name in *_DEPENDENCIES -> the symbol that enables it
     "host-pkgconf": None, "mbedtls": "BR2_PACKAGE_MBEDTLS", "libcurl": "BR2_PACKAGE_LIBCURL",
@@ -221,9 +233,11 @@ def lint_yocto(lint, layer):
             if f.endswith((".bb", ".bbappend")):
                 recipes.append(p)
             elif f.endswith((".inc", ".conf")) and p != conf:
-                parse_bitbake(lint, p)
-    if not any(os.path.basename(r).startswith("ion-agent_") for r in recipes):
-        lint.err(layer, 0, "no ion-agent_<version>.bb recipe")
+                iv, _ = parse_bitbake(lint, p)
+                lint_image_fragment(lint, p, iv)
+    if not any(os.path.basename(r) == "ion-agent_git.bb" for r in recipes):
+        lint.err(layer, 0, "no ion-agent_git.bb recipe (the agent is built from git)")
+    lint_doc_recipe_names(lint, layer, recipes)
     for r in recipes:
         v, inherits = parse_bitbake(lint, r)
         if os.path.basename(r).startswith("ion-agent_"):
@@ -246,6 +260,9 @@ def lint_agent_recipe(lint, r, v, inherits, known_cmake):
         if cls not in inherits:
             lint.err(r, 0, f"does not inherit {cls}")
     n, uri = first(v, "SRC_URI")
+    ref = re.fullmatch(r"\$\{([A-Za-z0-9_]+)\}", (uri or "").strip())
+    if ref and first(v, ref.group(1))[1] is not None:
+        n, uri = first(v, ref.group(1))  # SRC_URI = "${ION_AGENT_SRC_URI}": check the value
     if uri is not None:
         u = uri.split()[0] if uri.split() else ""
         if u.startswith("git://"):
@@ -292,6 +309,96 @@ def lint_agent_recipe(lint, r, v, inherits, known_cmake):
         m = re.search(r"--groups\s+(\S+)", param)
         if not m or not {"input", "dialout", "gpio"} <= set(m.group(1).split(",")):
             lint.err(r, n, "USERADD_PARAM: ion-agent must be in groups input,dialout,gpio")
+    lint_offline_parse(lint, r, v)
+    lint_recipe_conventions(lint, r, v)
+
+
+def project_version(root):
+    with open(os.path.join(root, "CMakeLists.txt"), encoding="utf-8") as f:
+        m = re.search(r"\bproject\(\s*ion-agent\s+VERSION\s+([0-9.]+)", f.read())
+    return m.group(1) if m else None
+
+
+def cmake_default(root, var):
+    with open(os.path.join(root, "CMakeLists.txt"), encoding="utf-8") as f:
+        m = re.search(r"\bset\(\s*" + var + r'\s+"([^"]*)"\s+CACHE', f.read())
+    return m.group(1) if m else None
+
+
+def lint_offline_parse(lint, r, v):
+    """What makes bitbake touch the network at parse time, and the git recipe's naming."""
+    if os.path.basename(r) == "ion-agent_git.bb":
+        n, pv = first(v, "PV")
+        want = (project_version(lint.root) or "?") + "+git"
+        if pv is None:
+            lint.err(r, 0, f'PV is not set: want PV = "{want}"')
+        elif pv != want:
+            lint.err(r, n, f'PV {pv!r}: want "{want}" (the project version + "+git")')
+    for n, op, val, fl in v.get("SRCREV", []):
+        if "AUTOREV" in val:
+            lint.err(r, n, "SRCREV uses AUTOREV: bitbake then runs git ls-remote at parse time, "
+                           "even with BB_NO_NETWORK; pin a 40-digit commit")
+        elif op in ("?=", "??="):
+            lint.err(r, n, f"SRCREV {op} : pin it with '=' (the release process updates it)")
+    n, uri = first(v, "SRC_URI")
+    m = re.fullmatch(r"\$\{([A-Za-z0-9_]+)\}", (uri or "").strip())
+    if uri is not None and not m:
+        lint.err(r, n, "SRC_URI: set it from an overridable variable (SRC_URI = \"${ION_AGENT_SRC_URI}\", "
+                       "ION_AGENT_SRC_URI ?= \"git://...\") so a downstream layer overrides one line")
+    elif m:
+        n2, op2 = None, None
+        for ln, op, val, fl in v.get(m.group(1), []):
+            n2, op2 = ln, op
+        if op2 not in ("?=", "??="):
+            lint.err(r, n2 or n, f"{m.group(1)} must be set with ?= so a downstream layer can override it")
+
+
+def lint_recipe_conventions(lint, r, v):
+    n, deps = first(v, "DEPENDS")
+    if deps is not None and "libgpiod" not in deps.split():
+        lint.err(r, n, "DEPENDS lacks libgpiod: CMake always needs it; PACKAGECONFIG must not be "
+                       "the only way it gets in")
+    for n, op, val, fl in v.get("PACKAGECONFIG", []):
+        if fl is None and re.search(r"LAYERSERIES_CORENAMES|DISTRO_CODENAME|kirkstone|scarthgap", val):
+            lint.err(r, n, "PACKAGECONFIG default follows the release name; the libgpiod "
+                           "generation must follow the libgpiod provided (CMake's auto)")
+    for n, op, val, fl in v.get("EXTRA_OECMAKE", []):
+        if op not in ("+=", ".="):
+            lint.err(r, n, f"EXTRA_OECMAKE {op} : use += (or :append) so classes and bbappends keep theirs")
+    n, param = first(v, "USERADD_PARAM:${PN}")
+    if param is not None:
+        for path in re.findall(r"(?:^|\s)(/[^\s;]*)", param):
+            lint.err(r, n, f"USERADD_PARAM: hard-coded path {path}; use ${{ION_AGENT_STATE_DIR}}, "
+                           "${base_sbindir}, ...")
+        if "--home-dir ${ION_AGENT_STATE_DIR}" not in " ".join(param.split()):
+            lint.err(r, n, "USERADD_PARAM: --home-dir must be ${ION_AGENT_STATE_DIR}")
+    cm = " ".join(val for _, _, val, _ in v.get("EXTRA_OECMAKE", []))
+    if "-DION_AGENT_STATE_DIR=${ION_AGENT_STATE_DIR}" not in cm:
+        lint.err(r, 0, "EXTRA_OECMAKE must pass -DION_AGENT_STATE_DIR=${ION_AGENT_STATE_DIR}")
+    if first(v, "ION_AGENT_STATE_DIR")[1] is None:
+        lint.err(r, 0, "ION_AGENT_STATE_DIR is not set (ION_AGENT_STATE_DIR ?= \"${localstatedir}/lib/ion-agent\")")
+
+
+def lint_image_fragment(lint, p, v):
+    for var, entries in v.items():
+        if re.fullmatch(r"IMAGE_INSTALL(:append|:prepend)?(:.*)?", var):
+            for n, op, val, fl in entries:
+                if op in ("+=", "=+", ".=", "=.") or ":append" in var or ":prepend" in var:
+                    lint.err(p, n, f"{var} {op} reaches initramfs images too; use "
+                                   "CORE_IMAGE_EXTRA_INSTALL += or the image's own IMAGE_INSTALL")
+
+
+def lint_doc_recipe_names(lint, layer, recipes):
+    names = {os.path.basename(x) for x in recipes}
+    docs = [os.path.join(lint.root, "deploy", "DEPLOYING.md"), os.path.join(layer, "README.md")]
+    for doc in docs:
+        if not os.path.isfile(doc):
+            continue
+        with open(doc, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                for name in re.findall(r"\b([a-z0-9-]+_[A-Za-z0-9.+-]+\.bb)\b", line):
+                    if name not in names:
+                        lint.err(doc, n, f"names {name}, which the layer does not have")
 
 
 # --- Buildroot -------------------------------------------------------------------------
@@ -356,6 +463,7 @@ def lint_buildroot(lint, tree):
             lint.err(k, n, f"{sym}: not defined here and not a known Buildroot symbol")
     selects = {s for k, n, s in used if s.startswith("BR2_PACKAGE_")}
     kconfiglib_check(lint, kfiles, cfg, name, tree)
+    lint_br_kconfig_conventions(lint, kfiles[1:])
     for k in kfiles[1:]:
         pkgdir = os.path.dirname(k)
         pkg = os.path.basename(pkgdir)
@@ -384,6 +492,53 @@ def kconfiglib_check(lint, kfiles, cfg, name, tree):
         for w in k.warnings:
             if "undefined symbol" in w or "syntax" in w.lower():
                 lint.err(cfg, 0, f"kconfiglib: {w.splitlines()[0]}")
+
+
+def lint_br_kconfig_conventions(lint, kfiles):
+    for k in kfiles:
+        with open(k, encoding="utf-8") as f:
+            text = f.read()
+        if re.search(r"^\s*select\s+BR2_PACKAGE_LIBCURL\b(?!_)", text, re.M) and not re.search(
+                r"^\s*select\s+BR2_PACKAGE_LIBCURL_FORCE_TLS\b", text, re.M):
+            lint.err(k, 0, "selects BR2_PACKAGE_LIBCURL without BR2_PACKAGE_LIBCURL_FORCE_TLS "
+                           "(a libcurl without TLS cannot reach ION)")
+        m = re.search(r"^config\s+(BR2_PACKAGE_\w+)\n(.*?)(?=^\S)", text, re.M | re.S)
+        if m and not re.search(r"^\s*depends\s+on\s+BR2_INIT_SYSTEMD\b", m.group(2), re.M):
+            lint.err(k, 0, f"{m.group(1)} must depend on BR2_INIT_SYSTEMD (systemd unit, sysusers.d)")
+
+
+def lint_br_conventions(lint, mk, pkgdir, pkg, up, text, values):
+    if re.search(r"\bln\s+-s\S*\s+.*\.wants", re.sub(r"\\\n", " ", text)) or ".wants/" in text:
+        lint.err(mk, 0, "enables the unit with a fixed .wants symlink, which `systemctl disable` "
+                        "cannot remove; install a systemd preset (system-preset/*.preset)")
+    presets = re.findall(r"\$\(%s_PKGDIR\)/(\S+\.preset)" % up, text)
+    if not presets:
+        lint.err(mk, 0, f"no systemd preset installed ({up}_INSTALL_INIT_SYSTEMD should install one)")
+    for p in presets:
+        pf = os.path.join(pkgdir, p)
+        if not os.path.isfile(pf):
+            lint.err(mk, 0, f"installs {p}, which does not exist")
+            continue
+        with open(pf, encoding="utf-8") as f:
+            if not re.search(rf"^enable\s+{re.escape(pkg)}\.service\s*$", f.read(), re.M):
+                lint.err(pf, 1, f"does not say 'enable {pkg}.service'")
+    method = [val.strip() for _, val in values.get(f"{up}_SITE_METHOD", [])]
+    if "local" in method:
+        excl = " ".join(val for _, val in values.get(f"{up}_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS", []))
+        excl += " ".join(re.findall(rf"^{up}_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS\s*\+?=\s*(.*)$",
+                                    re.sub(r"\\\n", " ", text), re.M))
+        if "build" not in excl:
+            lint.err(mk, 0, f"local site method copies the checkout's build directories; set "
+                            f"{up}_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude='/build*/' ...")
+    state = [val.strip() for _, val in values.get(f"{up}_STATE_DIR", [])]
+    want = cmake_default(lint.root, "ION_AGENT_STATE_DIR")
+    if not state:
+        lint.err(mk, 0, f"{up}_STATE_DIR is not set (the one state-directory setting)")
+    elif want and state[0] != want:
+        lint.err(mk, 0, f"{up}_STATE_DIR {state[0]} differs from CMake's default {want}")
+    flat = re.sub(r"\\\n", " ", text)
+    if f"-DION_AGENT_STATE_DIR=$({up}_STATE_DIR)" not in flat:
+        lint.err(mk, 0, f"{up}_CONF_OPTS must pass -DION_AGENT_STATE_DIR=$({up}_STATE_DIR)")
 
 
 def lint_br_package(lint, pkgdir, pkg, selects):
@@ -429,6 +584,9 @@ def lint_br_package(lint, pkgdir, pkg, selects):
             lint.err(mk, 0, f"{up}_USERS: no well-formed '{pkg}' line (9 fields + comment)")
         elif not {"input", "dialout", "gpio"} <= set(agent[0][7].split(",")):
             lint.err(mk, 0, f"{up}_USERS: {pkg} must be in groups input,dialout,gpio")
+        elif agent[0][5] != f"$({up}_STATE_DIR)":
+            lint.err(mk, 0, f"{up}_USERS: {pkg}'s home is {agent[0][5]}, want $({up}_STATE_DIR)")
+    lint_br_conventions(lint, mk, pkgdir, pkg, up, text, values)
     lint_br_hash(lint, pkgdir, pkg, values.get(f"{up}_LICENSE_FILES", []))
 
 

@@ -4,12 +4,20 @@
 #   1. lints: Yocto layer + Buildroot tree (and proof the lints fail on broken copies),
 #      udev rules (own lint; `udevadm verify` from Debian 13's udev), man page;
 #   2. systemd: `systemd-analyze verify` + `security` (exposure <= 2.0), sysusers/tmpfiles;
-#   3. .deb for amd64 (host, Debian 12), arm64 and armhf (Debian 13 cross tree), cpack -G DEB;
-#   4. installs: amd64 .deb into a Debian 12 amd64 root with systemd (sysusers path, then
-#      remove + purge); arm64 .deb into a Debian 13 arm64 root with apt/dpkg running under
-#      qemu-aarch64 via binfmt_misc (no systemd there: the useradd fallback path); checks
-#      files, user, groups, directories, enablement and `ion-agent --version` (under qemu);
-#   5. prints the installed size per architecture.
+#   3. .deb for amd64 (host, Debian 12), arm64 and armhf (Debian 13 cross tree), cpack -G DEB,
+#      compiled with dpkg-buildflags' hardening flags (checked in the binary: BIND_NOW,
+#      fortified calls); the state-directory setting reaching every file (check-state-dir.sh);
+#   4. lintian --pedantic on every .deb: nothing may be printed but explained overrides;
+#   5. installs, each checking files, user, groups, directories, enablement, `--version`:
+#      a. amd64 .deb into a Debian 12 root with systemd and /proc NOT mounted (how board
+#         images are built): dpkg -i must succeed (systemd-tmpfiles fails there: || true);
+#         then remove (state kept) and purge (state and enablement gone, user kept);
+#      b. the same root again with dpkg --root --force-script-chrootless: the maintainer
+#         scripts run on the host with DPKG_ROOT set and must act on the root only;
+#      c. arm64 .deb into a Debian 13 arm64 root without systemd, apt/dpkg under
+#         qemu-aarch64 via binfmt_misc (the useradd fallback path);
+#   6. prints the installed size per architecture.
+# Every tool the leg uses is installed by name (ci_host_tools) and checked (need_tools).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source .ci/lib/trees.sh
@@ -29,6 +37,36 @@ cleanup() {
   done
 }
 trap cleanup EXIT
+
+# need_tools CMD...: each command must exist after ci_host_tools; says which package is missing.
+need_tools() {
+  local c missing=()
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+  done
+  [ ${#missing[@]} -eq 0 ] || {
+    echo "packaging: missing tools: ${missing[*]} (add their packages to main's ci_host_tools)" >&2
+    exit 1
+  }
+}
+
+# deb_buildflags ARCH: dpkg-buildflags' flags (hardening=+all: fortify, stack protector,
+# relro + bindnow, ...) as shell exports, for the CMake configure that follows.
+# CMake reads CFLAGS/CXXFLAGS/LDFLAGS but not CPPFLAGS (-D_FORTIFY_SOURCE=2): it is folded into
+# both, as debhelper's cmake build system does.
+deb_buildflags() {
+  DEB_HOST_ARCH=$1 DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh
+  echo 'export CFLAGS="$CFLAGS $CPPFLAGS" CXXFLAGS="$CXXFLAGS $CPPFLAGS"'
+}
+
+# check_hardened ELF READELF: what the flags must have produced.
+check_hardened() {
+  local elf=$1 readelf=$2
+  "$readelf" -d "$elf" | grep -Eq 'BIND_NOW|FLAGS.*NOW' || fail "$elf: not linked with -z now"
+  "$readelf" -lW "$elf" | grep -q GNU_RELRO || fail "$elf: no RELRO"
+  "$readelf" --dyn-syms -W "$elf" | grep -q '__[a-z_]*_chk' || fail "$elf: no fortified calls (_FORTIFY_SOURCE)"
+  echo "  $(basename "$(dirname "$(dirname "$elf")")"): hardened (relro, bindnow, fortify)"
+}
 
 step() {
   local name=$1 t0=$SECONDS
@@ -55,11 +93,14 @@ lints() {
 build_amd64() {
   local b
   b=$(ci_build_dir pkg-amd64)
+  eval "$(deb_buildflags amd64)"
   cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr -DION_AGENT_SIZE_OPTIMIZED=ON \
     -DION_AGENT_BUILD_TESTS=OFF -DION_AGENT_WERROR=ON >/dev/null
-  cmake --build "$b" -j"$(nproc)" --target ion-agent
+  cmake --build "$b" -j"$(nproc)" --target ion-agent ion-agent-docs-gz
+  check_hardened "$b/firmware/ion-agent" readelf
+  bash deploy/tests/check-state-dir.sh "$ROOT" /var/lib/ion-station
   bash deploy/tests/check-systemd.sh "$b/deploy/ion-agent.service" "$b/firmware/ion-agent" \
-    deploy/man/ion-agent.8 deploy/systemd/ion-agent.sysusers deploy/systemd/ion-agent.tmpfiles 2.0
+    deploy/man/ion-agent.8 "$b/deploy/ion-agent.sysusers" "$b/deploy/ion-agent.tmpfiles" 2.0
   bash deploy/tests/check-manpage.sh deploy/man/ion-agent.8 "$b/firmware/ion-agent"
   (cd "$b" && rm -f ./*.deb && cpack -G DEB >/dev/null)
 }
@@ -68,15 +109,18 @@ build_cross() {
   local arch=$1 toolchain=$2 b
   b=$(ci_build_dir "pkg-$arch")
   ci_chroot "$CROSS_TREE" bash -euo pipefail -c '
-    b=$1 toolchain=$2
+    b=$1 toolchain=$2 arch=$3
+    eval "$(DEB_HOST_ARCH=$arch DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)"
+    export CFLAGS="$CFLAGS $CPPFLAGS" CXXFLAGS="$CXXFLAGS $CPPFLAGS"
     # dpkg-shlibdeps (Depends from the binary) needs dpkg-dev and file in the tree.
     command -v file >/dev/null || apt-get install -y -qq --no-install-recommends file dpkg-dev >/dev/null
     cd /src
     cmake -S . -B "$b" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_INSTALL_PREFIX=/usr -DION_AGENT_SIZE_OPTIMIZED=ON -DION_AGENT_BUILD_TESTS=OFF -DION_AGENT_WERROR=ON >/dev/null
-    cmake --build "$b" -j"$(nproc)" --target ion-agent
+    cmake --build "$b" -j"$(nproc)" --target ion-agent ion-agent-docs-gz
     cd "$b" && rm -f ./*.deb && cpack -G DEB >/dev/null
-  ' pkg "$b" "$toolchain"
+  ' pkg "$b" "$toolchain" "$arch"
+  check_hardened "$b/firmware/ion-agent" readelf  # readelf reads every ELF machine
 }
 
 deb_of() { ls "$(ci_build_dir "pkg-$1")"/ion-agent_*_"$1".deb; }
@@ -137,8 +181,8 @@ check_installed() {
     "install ok installed $arch" ] || fail "$arch: ion-agent is not installed ok"
   for f in /usr/bin/ion-agent /usr/lib/systemd/system/ion-agent.service /usr/lib/sysusers.d/ion-agent.conf \
     /usr/lib/tmpfiles.d/ion-agent.conf /usr/lib/udev/rules.d/60-ion-agent-gpio.rules \
-    /usr/lib/udev/rules.d/70-ion-agent-scanners.rules /usr/share/man/man8/ion-agent.8 \
-    /usr/share/doc/ion-agent/copyright; do
+    /usr/lib/udev/rules.d/70-ion-agent-scanners.rules /usr/share/man/man8/ion-agent.8.gz \
+    /usr/share/doc/ion-agent/copyright /usr/share/doc/ion-agent/changelog.gz; do
     [ -e "$dir$f" ] || fail "$arch: $f missing"
   done
   file -b "$dir/usr/bin/ion-agent" | grep -q "$( [ "$arch" = arm64 ] && echo aarch64 || echo x86-64)" ||
@@ -169,23 +213,77 @@ record_size() {
   SIZES+=("$arch: installed $bytes bytes in files (Installed-Size $kib KiB), .deb $(stat -c %s "$(deb_of "$arch")") bytes")
 }
 
-install_amd64() {
-  local dir=$WORK/amd64-root suite out
+# deb_depends DEB: the package's Depends as an mmdebstrap --include list (names only).
+deb_depends() {
+  dpkg-deb -f "$1" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/ //g' | grep . | paste -sd, -
+}
+
+# a. Debian 12 root with systemd and the package's dependencies, made by mmdebstrap (which
+# unmounts /proc, /sys, /dev when done); then dpkg -i in a plain chroot, /proc not mounted.
+install_amd64_noproc() {
+  local dir=$WORK/amd64-root suite deb out
   suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
-  make_root "$dir" "$suite" minbase amd64 "$ROOT/$(deb_of amd64)" systemd
+  deb=$ROOT/$(deb_of amd64)
+  mmdebstrap --variant=minbase --architectures=amd64 --include="systemd,$(deb_depends "$deb")" \
+    --aptopt='Acquire::Retries "3"' --dpkgopt='path-exclude=/usr/share/locale/*' \
+    "$suite" "$dir" "$(ci_mirror)" >"$dir.log" 2>&1 || {
+    tail -n 40 "$dir.log" >&2
+    return 1
+  }
+  [ ! -e "$dir/proc/self" ] || fail "amd64: /proc is mounted in the root; the case needs it unmounted"
+  [ -x "$dir/usr/bin/systemd-tmpfiles" ] || fail "amd64: no systemd in the root"
+  cp "$deb" "$dir/tmp/"
+  out=$(chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin dpkg -i "/tmp/$(basename "$deb")" 2>&1) ||
+    fail "amd64: dpkg -i without /proc failed: $out"
+  echo "$out" | grep -A4 'Setting up ion-agent' | sed 's/^/  /'
+  [ -z "$(chroot "$dir" dpkg --audit)" ] || fail "amd64: dpkg --audit: $(chroot "$dir" dpkg --audit)"
+  echo "  amd64: dpkg -i with systemd present and /proc unmounted: ok, dpkg --audit clean"
   check_installed "$dir" amd64
-  grep -q "Creating user 'ion-agent'" "$dir.log" || fail "amd64: systemd-sysusers did not create the user"
+  grep -q '^ion-agent:' "$dir/etc/passwd" || fail "amd64: no user"
+  echo "$out" | grep -q "Creating user '\?ion-agent" || echo "$out" | grep -q "Creating user" ||
+    fail "amd64: systemd-sysusers did not create the user"
   echo "  amd64: user made by systemd-sysusers"
   # remove keeps state; purge deletes it and disables the unit; the user stays (policy).
   touch "$dir/var/lib/ion-agent/outbox.db"
-  out=$(in_root "$dir" apt-get remove -y -qq ion-agent 2>&1) || fail "apt-get remove: $out"
+  out=$(in_root "$dir" dpkg -r ion-agent 2>&1) || fail "dpkg -r: $out"
   [ -e "$dir/var/lib/ion-agent/outbox.db" ] || fail "remove deleted the state"
   [ ! -e "$dir/usr/bin/ion-agent" ] || fail "remove left the binary"
-  out=$(in_root "$dir" apt-get purge -y -qq ion-agent 2>&1) || fail "apt-get purge: $out"
+  out=$(in_root "$dir" dpkg -P ion-agent 2>&1) || fail "dpkg -P: $out"
   [ ! -e "$dir/var/lib/ion-agent" ] || fail "purge left /var/lib/ion-agent"
   [ ! -e "$dir/etc/systemd/system/multi-user.target.wants/ion-agent.service" ] || fail "purge left the unit enabled"
   in_root "$dir" getent passwd ion-agent >/dev/null || fail "purge removed the system user"
   echo "  amd64: remove kept state, purge deleted it and the enablement, the user stays"
+}
+
+# b. The purged root again, but installed from outside: dpkg --root, the maintainer scripts
+# run on the host with DPKG_ROOT=<root>. Host files must stay untouched.
+install_amd64_dpkg_root() {
+  local dir=$WORK/amd64-root deb out before
+  deb=$ROOT/$(deb_of amd64)
+  chroot "$dir" userdel ion-agent
+  before=$(sha256sum /etc/passwd /etc/group; ls -la /etc/systemd/system/multi-user.target.wants 2>&1)
+  out=$(DPKG_ROOT= dpkg --root="$dir" --force-script-chrootless -i "$deb" 2>&1) ||
+    fail "amd64: dpkg --root --force-script-chrootless failed: $out"
+  [ "$before" = "$(sha256sum /etc/passwd /etc/group; ls -la /etc/systemd/system/multi-user.target.wants 2>&1)" ] ||
+    fail "amd64: the DPKG_ROOT install changed the host's users or enabled units"
+  [ -z "$(dpkg --root="$dir" --audit)" ] || fail "amd64: dpkg --audit after the DPKG_ROOT install"
+  check_installed "$dir" amd64
+  echo "  amd64: dpkg --root --force-script-chrootless (DPKG_ROOT): ok, host untouched"
+}
+
+# lintian_deb DEB: bookworm's lintian, pedantic, info tags shown; every tag fails the step
+# except overrides (deploy/debian/ion-agent.lintian-overrides, each with its reason).
+lintian_deb() {
+  local out
+  # (--show-overrides would count the overridden tags for --fail-on: shown in a second run.)
+  out=$(lintian --pedantic --display-info --fail-on error,warning,info,pedantic "$1" 2>&1 |
+    grep -v 'running with root privileges is not recommended'; exit "${PIPESTATUS[0]}") || {
+    echo "$out" >&2
+    fail "lintian: $(basename "$1") is not clean"
+  }
+  [ -z "$out" ] || fail "lintian: $(basename "$1"): $out"
+  echo "  $(basename "$1"): lintian --pedantic: clean; overrides:"
+  lintian --pedantic --display-info --show-overrides "$1" 2>&1 | grep '^O: ' | sed 's/^/    /'
 }
 
 install_arm64() {
@@ -198,14 +296,20 @@ install_arm64() {
 }
 
 main() {
-  ci_host_tools qemu-user-static dpkg-dev file groff-base man-db python3-kconfiglib systemd
+  ci_host_tools qemu-user-static dpkg-dev file groff-base man-db python3-kconfiglib systemd \
+    lintian arch-test init-system-helpers passwd binutils
+  need_tools mmdebstrap arch-test lintian qemu-aarch64-static dpkg-deb dpkg-buildflags dpkg-shlibdeps \
+    file groff man readelf systemd-analyze systemd-sysusers systemd-tmpfiles deb-systemd-helper \
+    useradd chroot /usr/bin/python3
   step "cross tree" ci_tree_cross "$CROSS_TREE"
   step lints lints
   step "build amd64 + systemd checks" build_amd64
   step "build arm64" build_cross arm64 toolchains/aarch64-linux-gnu.cmake
   step "build armhf" build_cross armhf toolchains/arm-linux-gnueabihf.cmake
   for a in amd64 arm64 armhf; do show_deb "$a"; done
-  step "install amd64 (Debian 12 root)" install_amd64
+  step lintian eval 'for a in amd64 arm64 armhf; do lintian_deb "$(deb_of $a)"; done'
+  step "install amd64 (Debian 12 root, systemd, /proc unmounted)" install_amd64_noproc
+  step "install amd64 (dpkg --root, DPKG_ROOT)" install_amd64_dpkg_root
   step "install arm64 (Debian 13 arm64 root, qemu)" install_arm64
   SIZES+=("armhf: Installed-Size $(dpkg-deb -f "$(deb_of armhf)" Installed-Size) KiB (control), .deb $(stat -c %s "$(deb_of armhf)") bytes")
   echo "::: packaging: installed size per architecture"

@@ -22,7 +22,9 @@
 #                           other parts add to that list later; a no-op when all present).
 #   ci_mirror               prints the Debian mirror URL (ION_CI_MIRROR overrides it; else
 #                           taken from the host's apt configuration; else deb.debian.org).
-#   ci_host_tools PKG...    installs host packages (mmdebstrap is always added).
+#   ci_host_tools PKG...    installs host packages (mmdebstrap and arch-test, which
+#                           mmdebstrap needs for foreign architectures and only
+#                           Recommends, are always added).
 #   ci_build_dir NAME       prints "build-ci/NAME": a build folder relative to the checkout,
 #                           the same path outside (CI_ROOT/...) and inside (/src/...).
 #   ci_tree_du DIR          prints the tree's size (for the leg's log).
@@ -59,7 +61,7 @@ ci_mirror() {
 }
 
 ci_host_tools() {
-  "$CI_ROOT/tests/install-deps.sh" mmdebstrap "$@"
+  "$CI_ROOT/tests/install-deps.sh" mmdebstrap arch-test "$@"
 }
 
 ci_build_dir() { echo "build-ci/$1"; }
@@ -105,7 +107,7 @@ ci__tree_make() {
     return 0
   fi
   ci__tree_remove "$dir" || return 1
-  command -v mmdebstrap >/dev/null || ci_host_tools || return 1
+  { command -v mmdebstrap && command -v arch-test; } >/dev/null || ci_host_tools || return 1
   mkdir -p "$(dirname "$dir")"
   local include
   include=$(echo "$pkgs $(ci__install_deps_packages)" | xargs -n1 | sort -u | paste -sd,)

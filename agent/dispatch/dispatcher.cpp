@@ -65,6 +65,30 @@ milliseconds Dispatcher::backoff(int failures) {
   return std::max(opt_.backoff_floor, milliseconds(static_cast<std::int64_t>(dist(rng_))));
 }
 
+// The link is down: the usual backoff while it is short, but once its ceiling passes
+// link_probe_cap, a probe every [0.8, 1] x link_probe_cap. Full jitter would allow probes
+// close together and a 5-minute ceiling would leave a station waiting long after ION is back.
+milliseconds Dispatcher::link_backoff(int failures) {
+  const int n = std::clamp(failures, 1, 30);
+  const auto ceiling =
+      std::min(opt_.backoff_cap, opt_.backoff_base * (std::int64_t{1} << std::min(n - 1, 20)));
+  if (opt_.link_probe_cap.count() <= 0 || ceiling <= opt_.link_probe_cap) {
+    return backoff(failures);
+  }
+  const auto cap = opt_.link_probe_cap.count();
+  std::uniform_int_distribution<std::int64_t> dist(cap * 8 / 10, cap);
+  return milliseconds(dist(rng_));
+}
+
+// Retry-After plus 0 to retry_after_jitter of it.
+milliseconds Dispatcher::jittered_retry_after(std::chrono::seconds retry_after) {
+  const auto ms = std::chrono::duration_cast<milliseconds>(retry_after).count();
+  const auto extra =
+      static_cast<std::int64_t>(static_cast<double>(ms) * std::max(0.0, opt_.retry_after_jitter));
+  std::uniform_int_distribution<std::int64_t> dist(0, extra);
+  return milliseconds(ms + dist(rng_));
+}
+
 bool Dispatcher::is_link_problem(const OpOutcome& o) const {
   switch (o.cause) {
     case GraphqlOutcome::network:
@@ -161,7 +185,8 @@ Transition Dispatcher::outcome_transition(const Finished& f, MonoTime now, Effec
       milliseconds delay{0};
       if (is_link_problem(o)) {
         ++fx.link_failures;
-        delay = o.retry_after.count() >= 0 ? milliseconds(o.retry_after) : backoff(fx.link_failures);
+        delay =
+            o.retry_after.count() >= 0 ? jittered_retry_after(o.retry_after) : link_backoff(fx.link_failures);
         fx.paused_until = std::max(fx.paused_until, now + delay);
       } else {
         delay = backoff(rec.attempts + 1);

@@ -142,8 +142,10 @@ bool TokenManager::form_body(std::string_view client_id, std::string_view secret
          out.append("&client_secret=") && form_escape(secret, out);
 }
 
+// Never past the renew point: a token sent then could expire on its way (clock skew, a slow
+// request), and ION would answer 401.
 bool TokenManager::usable(hal::Clock::MonoTime now) const {
-  return have_token_ && now < expires_at_;
+  return have_token_ && now < renew_at_;
 }
 
 TokenManager::Ready TokenManager::ensure() {
@@ -162,7 +164,7 @@ TokenManager::Ready TokenManager::ensure() {
 
 void TokenManager::tick() {
   const auto now = clock_.mono();
-  if (have_token_ && !fetching_ && now >= renew_at_ && now >= next_attempt_) {
+  if (have_token_ && !fetching_ && now >= refresh_at_ && now >= next_attempt_) {
     hal::log::debug(kLog, "renewing access token ahead of expiry");
     start_exchange();
   }
@@ -172,7 +174,7 @@ std::chrono::milliseconds TokenManager::next_due(std::chrono::milliseconds cap) 
   if (!have_token_ || fetching_) {
     return cap;
   }
-  auto due = std::max(renew_at_, next_attempt_) - clock_.mono();
+  auto due = std::max(refresh_at_, next_attempt_) - clock_.mono();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(due);
   return std::clamp(ms, std::chrono::milliseconds(0), cap);
 }
@@ -307,10 +309,18 @@ void TokenManager::record_success(std::string_view token, std::chrono::seconds l
       policy_.renew_margin, std::chrono::milliseconds(static_cast<long long>(lifetime.count() * 1000 *
                                                                              policy_.renew_margin_fraction)));
   expires_at_ = sent + lifetime;
-  renew_at_ = expires_at_ - margin;
+  set_renewal_points(margin);
   next_attempt_ = {};
   valid_until_ = clock_.wall() + (expires_at_ - clock_.mono());
   hal::log::info(kLog, "access token obtained, valid for " + std::to_string(lifetime.count()) + " s");
+}
+
+// renew_at_: the last moment the token is used (one margin before expiry); refresh_at_: when
+// a busy client starts renewing (one more margin earlier), so the new token is normally in
+// hand before the old one stops being used.
+void TokenManager::set_renewal_points(std::chrono::milliseconds margin) {
+  renew_at_ = expires_at_ - margin;
+  refresh_at_ = renew_at_ - margin;
 }
 
 void TokenManager::record_failure(TokenFailure f) {

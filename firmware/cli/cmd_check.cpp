@@ -28,7 +28,8 @@ constexpr const char* kUsage =
     "Opens the sealed API key, exchanges a token, runs the `me` query and one partInventories\n"
     "query, and prints what it found. Exit 0 only when every step passed; otherwise the exit\n"
     "code names the failing step (see README, \"Provisioning and checking\").\n"
-    "  --state-dir DIR  where credentials.sealed lives (default /var/lib/ion-agent)\n"
+    "  --state-dir DIR  where credentials.sealed lives (default " ION_AGENT_DEFAULT_STATE_DIR
+    ")\n"
     "  --config FILE    station profile: validated in full first (every error with its JSON\n"
     "                   path); its \"ion\" network settings (CA, proxy, timeouts) are used\n"
     "  --profile-only   with --config: only validate the profile (no vault, no network)\n"

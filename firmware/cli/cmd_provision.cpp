@@ -37,7 +37,8 @@ constexpr const char* kUsage =
     "\n"
     "Reads the ION API key's client id, then its client secret, one per line from stdin\n"
     "(no-echo prompts on a terminal), and seals them with the ION environment in\n"
-    "DIR/credentials.sealed (default /var/lib/ion-agent). Never pass secrets as arguments.\n"
+    "DIR/credentials.sealed (default " ION_AGENT_DEFAULT_STATE_DIR
+    "). Never pass secrets as arguments.\n"
     "  --region NAME        production, staging, gov, gov-staging, aus, aus-staging\n"
     "  --api-url URL        API base (GraphQL at URL/graphql), with --token-url URL\n"
     "  --ca-file FILE       CA bundle to trust for this environment (stored with the key)\n"

@@ -34,7 +34,7 @@ constexpr const char* kUsage =
     "fixed, or drops a dead letter for good (asks first on a terminal unless --yes).\n"
     "ID is the intent's number (SEQ) or 4+ characters from the start or end of its UUID\n"
     "(the start is the acceptance time, shared by one event's intents; the end is random).\n"
-    "  --state-dir DIR  where outbox.db lives (default /var/lib/ion-agent)\n";
+    "  --state-dir DIR  where outbox.db lives (default " ION_AGENT_DEFAULT_STATE_DIR ")\n";
 
 struct Args {
   std::string state_dir = agent::kDefaultStateDir;

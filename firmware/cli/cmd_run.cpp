@@ -29,7 +29,8 @@ constexpr const char* kUsage =
     "event in the outbox and delivers it to ION. Stop with SIGTERM (drains in-flight\n"
     "deliveries); SIGHUP reloads the profile (an invalid one is refused, the old one stays).\n"
     "  --config FILE    station profile (JSON); validated in full before anything starts\n"
-    "  --state-dir DIR  sealed key, outbox.db, status.json (default /var/lib/ion-agent)\n"
+    "  --state-dir DIR  sealed key, outbox.db, status.json (default " ION_AGENT_DEFAULT_STATE_DIR
+    ")\n"
     "  --sim FIFO|-     simulated station: inputs are lines `scan TEXT`, `press NAME`,\n"
     "                   `release NAME` from FIFO (or stdin for -); outputs print\n"
     "                   `output NAME on|off` on stdout\n"

@@ -31,7 +31,8 @@ constexpr const char* kUsage =
     "Shows the outbox (pending count, oldest pending age, dead letters, last delivery, last\n"
     "error) and, when the daemon runs, its link, token and device state.\n"
     "Exit 0 when the outbox could be read, 1 otherwise.\n"
-    "  --state-dir DIR  the daemon's state directory (default /var/lib/ion-agent)\n"
+    "  --state-dir DIR  the daemon's state directory (default " ION_AGENT_DEFAULT_STATE_DIR
+    ")\n"
     "  --json           one JSON object instead of text\n"
     "  --tcti CONF      the TPM a tpm2-sealed key is opened with (shown, not contacted)\n";
 

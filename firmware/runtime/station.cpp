@@ -169,6 +169,7 @@ struct Station::Impl {
   void restore_context(const char* when);
   void after_wait(MonoTime now);
   void check_time_sync();
+  void quit_if_idle_stopping();
   agent::EventTime stamp(const hal::StationEvent& ev) const;
 };
 
@@ -191,6 +192,14 @@ hal::Status Station::Impl::open_outbox() {
                                        : w.error().what + "; looking once a minute");
   }
   return hal::ok();
+}
+
+// The token endpoint's backoff while ION or the link is down: short, because the dispatcher
+// already paces the requests that need a token (one link-down probe every 24-30 s) and a
+// token backoff of minutes would outlast ION's return (seen in the fleet test: stations
+// idle up to 47 s after ION was back). Still at most the profile's retry cap.
+static std::chrono::milliseconds token_backoff_cap(std::chrono::milliseconds retry_cap) {
+  return std::min(retry_cap, std::chrono::milliseconds(10000));
 }
 
 hal::Status Station::Impl::open_client() {
@@ -229,7 +238,7 @@ hal::Status Station::Impl::open_client() {
   o.client_secret = std::move(creds->client_secret);
   // The client must not wake an idle loop: it gets a timeout only for real transfers.
   o.max_idle_wait = agent::HttpMulti::kForever;
-  o.token_policy.max_backoff = std::chrono::milliseconds(ion.retry_cap_ms);
+  o.token_policy.max_backoff = token_backoff_cap(std::chrono::milliseconds(ion.retry_cap_ms));
   o.token_policy.min_backoff = std::min(o.token_policy.min_backoff, o.token_policy.max_backoff);
   o.token_policy.rejected_backoff = std::chrono::milliseconds(ion.rejected_retry_ms);
   auto c = agent::CurlGraphqlClient::create(std::move(o), clock);
@@ -439,6 +448,12 @@ void Station::Impl::after_wait(MonoTime now) {
     }
   }
   report->touch();
+  quit_if_idle_stopping();
+}
+
+// Stopping with nothing in flight: nothing to drain, so exit now rather than at drain_until
+// (the loop reads signals after after_wait(), so on_signal() must look as well).
+void Station::Impl::quit_if_idle_stopping() {
   if (stopping && (!dispatcher || dispatcher->in_flight() == 0) && (!client || client->in_flight() == 0) &&
       !workflow->busy()) {
     quit = true;
@@ -479,6 +494,7 @@ void Station::Impl::on_signal(int signo) {
                        " delivery(ies) in flight (at most " + std::to_string(opt.drain.count()) + " ms)");
   report->touch();
   report->set_state("draining");
+  quit_if_idle_stopping();
 }
 
 void Station::Impl::reload() {

@@ -133,6 +133,24 @@ TEST(GraphqlClient, IdleClientLetsTheTokenLapseAndFetchesOneForTheNextRequest) {
   CHECK_EQUAL(2, sim.count_requests("graphql"));
 }
 
+TEST(GraphqlClient, TokenIsNeverUsedPastItsRenewPoint) {
+  // 5 s tokens: margin min(30 s, 20 %) = 1 s, so the renew point is 4 s after the exchange
+  // (the token still has 1 s to live). A request at 4.4 s must get a new token first; it
+  // used to go out with the old one, which a skewed server clock or a slow hop turns into
+  // a 401 (one per run in the 50-station fleet test).
+  ion_test::IonSim sim({"--token-ttl", "5"});
+  CHECK_TRUE_TEXT(sim.ok(), sim.error().c_str());
+  auto client = make_client(sim, clock);
+  CHECK_TRUE(query(*client, kMe).outcome == GraphqlOutcome::ok);
+  CHECK_EQUAL(1, static_cast<int>(client->token_status().tokens_obtained));
+  std::this_thread::sleep_for(std::chrono::milliseconds(4400));
+  CHECK_TRUE(client->token_status().state != agent::TokenStatus::State::valid);
+  CHECK_TRUE(query(*client, kMe).outcome == GraphqlOutcome::ok);
+  CHECK_EQUAL(2, static_cast<int>(client->token_status().tokens_obtained));
+  CHECK_EQUAL(2, sim.count_requests("token"));
+  CHECK_EQUAL(2, sim.count_requests("graphql"));  // no 401 and retry
+}
+
 TEST(GraphqlClient, WrongSecretIsCredentialsRejectedWithoutHotLoop) {
   ion_test::IonSim sim;
   CHECK_TRUE_TEXT(sim.ok(), sim.error().c_str());

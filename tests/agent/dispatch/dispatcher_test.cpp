@@ -4,6 +4,8 @@
 
 #include <CppUTest/TestHarness.h>
 
+#include <algorithm>
+
 #include "fake_graphql.hpp"
 #include "hal/log.hpp"
 #include "hal/sim/fake_clock.hpp"
@@ -165,13 +167,60 @@ TEST(Dispatcher, HonoursRetryAfter) {
   poll();
   client.pump();
   poll();
-  CHECK(dispatcher().next_due() == clock.mono() + 7s);
+  // Retry-After plus 0-20 % jitter: at least 7 s, at most 8.4 s.
+  const auto wait = dispatcher().next_due() - clock.mono();
+  CHECK(wait >= 7s && wait <= 8400ms);
   clock.advance(6900ms);
   poll();
   LONGS_EQUAL(0, client.in_flight());
-  clock.advance(100ms);
+  clock.advance(wait - 6900ms);
   poll();
   LONGS_EQUAL(1, client.in_flight());
+}
+
+// The waits one station draws for 40 answers of `outcome` in a row (`retry_after` if >= 0).
+static std::vector<std::chrono::milliseconds> waits_for(FakeGraphqlClient& client, hal::sim::FakeClock& clock,
+                                                        Dispatcher& d, GraphqlOutcome outcome,
+                                                        std::chrono::seconds retry_after) {
+  client.handler = [outcome, retry_after](const SentRequest&) {
+    auto r = FakeGraphqlClient::fail(outcome, "down", outcome == GraphqlOutcome::rate_limited ? 429 : 503);
+    r.retry_after = retry_after;
+    return r;
+  };
+  std::vector<std::chrono::milliseconds> waits;
+  for (int i = 0; i < 40; ++i) {
+    d.poll(clock.mono());
+    client.pump();
+    d.poll(clock.mono());
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(d.next_due() - clock.mono());
+    waits.push_back(wait);
+    clock.advance(wait);
+  }
+  return waits;
+}
+
+TEST(Dispatcher, RetryAfterGetsUpToTwentyPercentJitter) {
+  add("SN-1", 1);
+  auto waits = waits_for(client, clock, dispatcher(), GraphqlOutcome::rate_limited, 20s);
+  auto [lo, hi] = std::minmax_element(waits.begin(), waits.end());
+  CHECK(*lo >= 20s);
+  CHECK(*hi <= 24s);
+  CHECK(*hi - *lo > 1s);  // spread, not lockstep (40 draws within 1 s of each other: p ~ 1e-27)
+}
+
+TEST(Dispatcher, LinkDownProbesAreCappedAndNeverCloseTogether) {
+  add("SN-1", 1);
+  auto waits = waits_for(client, clock, dispatcher(), GraphqlOutcome::server_error, -1s);
+  std::chrono::milliseconds elapsed{0};
+  for (std::size_t i = 0; i < waits.size(); ++i) {
+    CHECK(waits[i] <= opt.link_probe_cap);  // ION's return is seen within the cap
+    // Once the backoff ceiling passed the cap (it doubles from 500 ms): 24-30 s apart.
+    if (opt.backoff_base * (1 << std::min<int>(i, 20)) > opt.link_probe_cap) {
+      CHECK(waits[i] >= opt.link_probe_cap * 8 / 10);
+    }
+    elapsed += waits[i];
+  }
+  CHECK(elapsed > 15min);  // 40 probes over a long outage, not a burst
 }
 
 TEST(Dispatcher, BackoffGrowsWithFullJitterAndIsCapped) {

@@ -55,6 +55,13 @@ struct DispatcherOptions {
   // timeout gets one more to finish (with the default 20 s, 40 s after sending, beyond the
   // 30 s after which ION's gateway gives up on a request).
   std::chrono::milliseconds in_doubt_hold{30000};
+  // Link down: once the backoff would exceed this, the probe comes every 80-100 % of it
+  // instead (jittered), so a fleet notices ION's return within it and never probes more
+  // often than every 0.8 x this (24 s by default) during a long outage.
+  std::chrono::milliseconds link_probe_cap{30000};
+  // Retry-After gets 0 to this fraction on top, so stations told the same value do not
+  // come back in the same second.
+  double retry_after_jitter = 0.2;
   OpOptions op;
 };
 
@@ -111,6 +118,8 @@ class Dispatcher {
                                               const std::set<std::string>& dying);
   void launch(std::vector<IntentRecord> batch);  // after their in-flight marks committed
   std::chrono::milliseconds backoff(int failures);
+  std::chrono::milliseconds link_backoff(int failures);
+  std::chrono::milliseconds jittered_retry_after(std::chrono::seconds retry_after);
   std::int64_t wall_ms() const;
   bool is_link_problem(const OpOutcome& o) const;
 

@@ -105,6 +105,7 @@ class TokenManager {
   void record_failure(TokenFailure f);
   void record_success(std::string_view token, std::chrono::seconds lifetime, hal::Clock::MonoTime sent);
   bool usable(hal::Clock::MonoTime now) const;
+  void set_renewal_points(std::chrono::milliseconds margin);
 
   HttpMulti& multi_;
   HttpSettings http_;
@@ -115,7 +116,7 @@ class TokenManager {
 
   Secret token_;
   std::uint64_t generation_ = 0;
-  hal::Clock::MonoTime expires_at_{}, renew_at_{}, next_attempt_{};
+  hal::Clock::MonoTime expires_at_{}, renew_at_{}, refresh_at_{}, next_attempt_{};
   hal::Clock::WallTime valid_until_{};
   std::chrono::seconds lifetime_{0};
   bool fetching_ = false;

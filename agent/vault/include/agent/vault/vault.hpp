@@ -33,9 +33,15 @@
 #include "agent/vault/key_provider.hpp"
 #include "hal/result.hpp"
 
+// The build's -DION_AGENT_STATE_DIR (agent/CMakeLists.txt defines this for every user of
+// the vault stage); a string literal, so help texts can concatenate it.
+#ifndef ION_AGENT_DEFAULT_STATE_DIR
+#define ION_AGENT_DEFAULT_STATE_DIR "/var/lib/ion-agent"
+#endif
+
 namespace agent {
 
-inline constexpr const char* kDefaultStateDir = "/var/lib/ion-agent";
+inline constexpr const char* kDefaultStateDir = ION_AGENT_DEFAULT_STATE_DIR;
 inline constexpr const char* kSealedFileName = "credentials.sealed";
 inline constexpr const char* kDeviceKeyFileName = "device.key";
 
