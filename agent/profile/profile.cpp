@@ -32,6 +32,10 @@ const char* to_string(Signal s) noexcept {
       return "storage_error";
     case Signal::not_matched:
       return "not_matched";
+    case Signal::out_of_limits:
+      return "out_of_limits";
+    case Signal::bad_reading:
+      return "bad_reading";
   }
   return "?";
 }
