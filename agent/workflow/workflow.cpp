@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/workflow/workflow.hpp"
 
+#include <cstdio>
+
 #include "agent/common/json.hpp"
 #include "agent/intent/kinds.hpp"
 #include "agent/profile/value_template.hpp"
@@ -34,7 +36,82 @@ bool has(const cJSON* obj, const char* key) {
 }  // namespace
 
 Workflow::Workflow(std::shared_ptr<const Profile> profile, Gs1Decoder gs1)
-    : profile_(std::move(profile)), gs1_(std::move(gs1)) {}
+    : profile_(std::move(profile)), gs1_(std::move(gs1)) {
+  build_parsers();
+}
+
+void Workflow::set_profile(std::shared_ptr<const Profile> profile) {
+  profile_ = std::move(profile);
+  build_parsers();
+}
+
+void Workflow::build_parsers() {
+  parsers_.clear();
+  parser_errors_.clear();
+  for (const auto& in : profile_->inputs) {
+    if (!in.is_instrument()) {
+      continue;
+    }
+    DialectOptions o;
+    o.dialect = in.dialect;
+    o.parse = in.parse;
+    o.unit = in.unit;
+    o.stable_only = in.stable_only;
+    auto p = ReadingParser::create(std::move(o));
+    if (p.ok()) {
+      parsers_.emplace(in.name, std::move(p).value());
+    } else {
+      parser_errors_[in.name] = p.error().what;  // a validated profile never gets here
+    }
+  }
+}
+
+namespace {
+
+std::string limit_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+Reaction Workflow::on_reading(const hal::StationEvent& ev, const EventTime& at, IntentSink& sink) {
+  Reaction r;
+  if (!ev.error.empty()) {
+    return signal(std::move(r), Signal::bad_reading, ev.input + ": no reading: " + ev.error);
+  }
+  auto it = parsers_.find(ev.input);
+  if (it == parsers_.end()) {
+    auto why = parser_errors_.find(ev.input);
+    return signal(std::move(r), Signal::bad_reading,
+                  ev.input + ": " + (why != parser_errors_.end() ? why->second : "not an instrument input"));
+  }
+  auto reading = it->second.parse(ev.text);
+  if (!reading.ok()) {
+    return signal(std::move(r), Signal::bad_reading, ev.input + ": reading refused: " + reading.error().what);
+  }
+  const InputSpec* in = profile_->input(ev.input);
+  std::string value = reading->text + (reading->unit.empty() ? "" : " " + reading->unit);
+  if (in != nullptr && in->min && reading->value < *in->min) {
+    return signal(std::move(r), Signal::out_of_limits,
+                  ev.input + ": " + value + " below min " + limit_text(*in->min));
+  }
+  if (in != nullptr && in->max && reading->value > *in->max) {
+    return signal(std::move(r), Signal::out_of_limits,
+                  ev.input + ": " + value + " above max " + limit_text(*in->max));
+  }
+  Scan scan{&ev, {}, {}, &*reading};
+  const auto& rules = profile_->rules;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (matches(rules[i], ev, scan)) {
+      Reaction done = run_rule(static_cast<int>(i), scan, at, sink);
+      done.message = value + ": " + done.message;
+      return done;
+    }
+  }
+  return signal(std::move(r), Signal::not_matched, ev.input + ": " + value + ": no rule for this reading");
+}
 
 bool Workflow::matches(const Rule& rule, const hal::StationEvent& ev, Scan& scan) const {
   if (rule.on != ev.input || rule.event != hal::to_string(ev.kind)) {
@@ -62,6 +139,12 @@ std::optional<std::string> Workflow::lookup(const std::string& name, const Scan&
   }
   if (name == "input") {
     return scan.ev->input;
+  }
+  if (name == "reading.value" || name == "reading.unit") {
+    if (scan.reading == nullptr) {
+      return std::nullopt;
+    }
+    return name == "reading.value" ? scan.reading->text : scan.reading->unit;
   }
   if (name == "station") {
     return profile_->station;
@@ -140,10 +223,13 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
 
 Reaction Workflow::on_event(const hal::StationEvent& ev, const EventTime& at, IntentSink& sink) {
   Reaction r;
+  if (ev.kind == hal::StationEvent::Kind::reading) {
+    return on_reading(ev, at, sink);
+  }
   if (ev.kind == hal::StationEvent::Kind::scan && !ev.error.empty()) {
     return signal(std::move(r), Signal::bad_scan, ev.input + ": rejected scan: " + ev.error);
   }
-  Scan scan{&ev, {}, {}};
+  Scan scan{&ev, {}, {}, nullptr};
   if (ev.kind == hal::StationEvent::Kind::scan && gs1_) {
     scan.gs1 = gs1_(ev);
   }
@@ -169,6 +255,7 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
   TemplateLookup look = [&](const std::string& n) { return lookup(n, scan, next); };
   std::vector<NewIntent> intents;
   std::vector<Pattern> outputs;
+  std::vector<std::string> reads;
   for (const Action& a : rule.actions) {
     switch (a.kind) {
       case Action::Kind::set: {
@@ -188,6 +275,9 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
         break;
       case Action::Kind::output:
         outputs.push_back(a.pattern);
+        break;
+      case Action::Kind::read:
+        reads.push_back(a.key);
         break;
       case Action::Kind::intent: {
         Signal why = Signal::bad_scan;
@@ -211,6 +301,7 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
   }
   context_ = std::move(next);
   r.outputs = outputs;
+  r.reads = std::move(reads);
   return signal(std::move(r), Signal::accepted,
                 where + ": accepted " + std::to_string(intents.size()) + " intent(s)");
 }

@@ -42,6 +42,8 @@ std::string describe(const StationEvent& e) {
       return "release " + e.input;
     case Kind::long_press:
       return "long " + e.input;
+    case Kind::reading:
+      return "reading " + e.input + " " + e.text + (e.error.empty() ? "" : " ERR " + e.error);
   }
   return "?";
 }
