@@ -251,7 +251,12 @@ void Station::Impl::handle(std::vector<hal::StationEvent>& events) {
     for (const auto& p : r.outputs) {
       devices->play(p, now);
     }
-    std::string what = ev.kind == hal::StationEvent::Kind::scan ? "scan \"" + ev.text + "\"" : ev.input;
+    for (const auto& name : r.reads) {
+      devices->query(name, now);
+    }
+    std::string what = ev.kind == hal::StationEvent::Kind::scan      ? "scan \"" + ev.text + "\""
+                       : ev.kind == hal::StationEvent::Kind::reading ? "reading \"" + ev.text + "\""
+                                                                     : ev.input;
     if (r.signal == agent::Signal::accepted) {
       hal::log::info("station", what + ": " + r.message);
     } else if (r.signal) {
