@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <sstream>
 
 #include "agent/dispatch/dispatcher.hpp"
@@ -57,6 +58,22 @@ std::map<std::string, std::string> gs1_of(const hal::StationEvent& ev) {
   assume.assume_gs1 = true;
   d = agent::decode_scan(raw, assume);
   return d.is_gs1 && d.ok() ? d.gs1 : std::map<std::string, std::string>{};
+}
+
+// An instrument's reply as it may go into a log line: bytes outside printable ASCII as \xNN.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f && c != '\\') {
+      out += c;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -254,9 +271,10 @@ void Station::Impl::handle(std::vector<hal::StationEvent>& events) {
     for (const auto& name : r.reads) {
       devices->query(name, now);
     }
-    std::string what = ev.kind == hal::StationEvent::Kind::scan      ? "scan \"" + ev.text + "\""
-                       : ev.kind == hal::StationEvent::Kind::reading ? "reading \"" + ev.text + "\""
-                                                                     : ev.input;
+    std::string what = ev.kind == hal::StationEvent::Kind::scan ? "scan \"" + ev.text + "\""
+                       : ev.kind == hal::StationEvent::Kind::reading
+                           ? "reading \"" + printable(ev.text) + "\""
+                           : ev.input;
     if (r.signal == agent::Signal::accepted) {
       hal::log::info("station", what + ": " + r.message);
     } else if (r.signal) {
