@@ -149,6 +149,8 @@ const Key<InputSpec> kInputKeys[] = {
      "instrument: query command (\"SI\", \"MEAS:VOLT?\")"},
     {"timeout_ms", JType::integer, false, 10, 60000, ION_INT(InputSpec, timeout_ms),
      "instrument: longest wait for a reply"},
+    {"interval_ms", JType::integer, false, 100, kMaxMs, ION_INT(InputSpec, interval_ms),
+     "instrument: query this often while a unit is current (0 = only on {\"read\"})"},
     {"unit", JType::string, false, 0, 0, store_unit, "instrument: expected unit (g, kg, N\u00b7m, V, ...)"},
     {"min", JType::any, false, 0, 0, store_limit<&InputSpec::min>, "instrument: lowest good value"},
     {"max", JType::any, false, 0, 0, store_limit<&InputSpec::max>, "instrument: highest good value"},
@@ -384,7 +386,7 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
       {InputSpec::Type::sim, {"max_length", "long_press_ms"}},
       {InputSpec::Type::instrument,
        {"port", "tcp", "baud", "parity", "data_bits", "stop_bits", "terminator", "max_length", "mode",
-        "dialect", "parse", "command", "timeout_ms", "unit", "min", "max", "stable_only"}}};
+        "dialect", "parse", "command", "timeout_ms", "interval_ms", "unit", "min", "max", "stable_only"}}};
   const auto& allowed = kAllowed.at(out.type);
   for (const cJSON* m = v->child; m != nullptr; m = m->next) {
     std::string k = m->string;
@@ -449,11 +451,15 @@ void ProfileReader::check_instrument(const cJSON* v, const InputSpec& in, const 
     error(path, "mode 'query' needs 'command' (what to send, e.g. \"SI\")");
   }
   if (in.mode == "stream") {
-    for (const char* k : {"command", "timeout_ms"}) {
+    for (const char* k : {"command", "timeout_ms", "interval_ms"}) {
       if (has_key(k)) {
         error(child(path, k), "applies to mode 'query' only");
       }
     }
+  }
+  if (in.interval_ms > 0 && in.interval_ms <= in.timeout_ms) {
+    error(child(path, "interval_ms"),
+          "must be longer than timeout_ms (" + std::to_string(in.timeout_ms) + ")");
   }
   if (has_key("stable_only") && in.dialect != "mt-sics") {
     error(child(path, "stable_only"), "applies to dialect 'mt-sics' only");

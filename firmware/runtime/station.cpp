@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "agent/dispatch/dispatcher.hpp"
@@ -98,6 +99,9 @@ struct Station::Impl {
 
   bool stopping = false;
   bool quit = false;
+  // Interval reads ("interval_ms"): the unit they are for, and when each instrument is due.
+  std::string interval_unit;
+  std::map<std::string, MonoTime> interval_due;
   MonoTime drain_until{};
   MonoTime next_watchdog{};
 
@@ -105,6 +109,8 @@ struct Station::Impl {
   hal::Status open_client();
   hal::Status build_loop();
   void wire_timers();
+  std::optional<MonoTime> next_interval_read();
+  void interval_reads(MonoTime now);
   void handle(std::vector<hal::StationEvent>& events);
   void on_signal(int signo);
   void reload();
@@ -235,6 +241,7 @@ void Station::Impl::wire_timers() {
                        next_watchdog = now + *wd;
                      }});
   }
+  loop->add_timer({[this] { return next_interval_read(); }, [this](MonoTime now) { interval_reads(now); }});
   // No timer looks for a slewed clock sync: event times only matter when an event is stamped
   // or sent, and both look first (handle(), after_wait(), the dispatcher timer); a stepped
   // clock wakes us through the timerfd at once.
@@ -242,6 +249,50 @@ void Station::Impl::wire_timers() {
                      return stopping ? std::optional<MonoTime>(drain_until) : std::nullopt;
                    },
                    [this](MonoTime) { quit = true; }});
+}
+
+// Instruments with interval_ms are read that often while a unit is current (the context has
+// unit.serial): the first read one interval after the unit appeared (its scan rule may read at
+// once), none while no unit is on the bench, so an idle station does not wake.
+std::optional<MonoTime> Station::Impl::next_interval_read() {
+  if (stopping) {
+    return std::nullopt;
+  }
+  auto unit = workflow->context().find("unit.serial");
+  if (unit == workflow->context().end()) {
+    interval_unit.clear();
+    interval_due.clear();
+    return std::nullopt;
+  }
+  if (unit->second != interval_unit) {
+    interval_unit = unit->second;
+    interval_due.clear();
+  }
+  std::optional<MonoTime> best;
+  MonoTime now = clock.mono();
+  for (const auto& in : profile->inputs) {
+    if (!in.is_instrument() || in.interval_ms <= 0) {
+      continue;
+    }
+    auto it = interval_due.find(in.name);
+    if (it == interval_due.end()) {
+      it = interval_due.emplace(in.name, now + std::chrono::milliseconds(in.interval_ms)).first;
+    }
+    if (!best || it->second < *best) {
+      best = it->second;
+    }
+  }
+  return best;
+}
+
+void Station::Impl::interval_reads(MonoTime now) {
+  for (const auto& in : profile->inputs) {
+    auto it = interval_due.find(in.name);
+    if (in.is_instrument() && in.interval_ms > 0 && it != interval_due.end() && now >= it->second) {
+      it->second = now + std::chrono::milliseconds(in.interval_ms);
+      devices->query(in.name, now);
+    }
+  }
 }
 
 agent::EventTime Station::Impl::stamp(const hal::StationEvent& ev) const {

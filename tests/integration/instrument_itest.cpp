@@ -157,7 +157,7 @@ class Bench {
 };
 
 // A weigh station on ptys: scanner at DIR/scanner, scale at DIR/scale.
-std::string weigh_profile(const std::string& dir, int timeout_ms = 800) {
+std::string weigh_profile(const std::string& dir, int timeout_ms = 800, const std::string& scale_extra = "") {
   return R"({
   "station": "weigh-itest",
   "inputs": {
@@ -167,7 +167,8 @@ std::string weigh_profile(const std::string& dir, int timeout_ms = 800) {
          dir + R"(/scale", "mode": "query", "command": "SI",
               "timeout_ms": )" +
          std::to_string(timeout_ms) + R"(, "dialect": "mt-sics", "unit": "g",
-              "min": 12.0, "max": 12.5}
+              "min": 12.0, "max": 12.5)" +
+         scale_extra + R"(}
   },
   "outputs": {"green": {"type": "sim"}, "red": {"type": "sim"}},
   "rules": [
@@ -271,6 +272,22 @@ TEST(InstrumentEndToEnd, PtyScaleNoReplyAndHalfLineTimeOutRed) {
   auto runs = runs_of(state, 1004, 15);
   LONGS_EQUAL_TEXT(1, runs.size(), result.err.c_str());
   STRCMP_EQUAL_TEXT("12.111", field_value(state, runs[0], "Net weight").c_str(), result.err.c_str());
+}
+
+TEST(InstrumentEndToEnd, IntervalReadsOnlyWhileAUnitIsCurrent) {
+  Bench b(*sim);
+  PtyScanner scanner(b.dir() + "/scanner");
+  auto scale = InstrumentSim::pty(b.dir() + "/scale");
+  CHECK_TRUE(scanner.ok() && scale != nullptr);
+  CHECK_TRUE_TEXT(b.start(weigh_profile(b.dir(), 200, R"(, "interval_ms": 300)")), b.log().c_str());
+  scale->set_reply("S D     12.345 g");  // never settles: every read is refused, none written
+  b.until([] { return false; }, 1s);
+  LONGS_EQUAL_TEXT(0, scale->commands(), b.log().c_str());  // no unit: the scale is not asked
+  scanner.scan("SN-000104");
+  CHECK_TRUE_TEXT(b.until([&] { return scale->commands() >= 4; }, 5s), b.log().c_str());
+  auto result = b.stop();
+  LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
+  CHECK(count(result.err, "unstable weight") >= 4);
 }
 
 TEST(InstrumentEndToEnd, PtyCableCutIsReopened) {

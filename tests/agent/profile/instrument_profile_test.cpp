@@ -89,6 +89,12 @@ TEST(InstrumentProfile, Refusals) {
       with(
           R"({"type": "instrument", "port": "/dev/x", "dialect": "line", "mode": "query", "command": "S\nI"})"),
       "$.inputs.scale.command: expected 1 to 128 printable ASCII");
+  expect_error(with(R"({"type": "instrument", "port": "/dev/x", "dialect": "line", "interval_ms": 500})"),
+               "$.inputs.scale.interval_ms: applies to mode 'query' only");
+  expect_error(
+      with(R"({"type": "instrument", "port": "/dev/x", "dialect": "line", "mode": "query", "command": "?",
+                        "timeout_ms": 1000, "interval_ms": 1000})"),
+      "$.inputs.scale.interval_ms: must be longer than timeout_ms (1000)");
   expect_error(with(R"({"type": "instrument", "port": "/dev/x", "dialect": "line", "min": "1"})"),
                "$.inputs.scale.min: expected a number");
   expect_error(with(R"({"type": "instrument", "port": "/dev/x", "dialect": "line", "min": 2, "max": 1})"),

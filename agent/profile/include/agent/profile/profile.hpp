@@ -78,6 +78,7 @@ struct InputSpec {
   std::optional<Regex> parse;      // compiled `parse`
   std::string command;             // query: sent on a trigger ({"read": NAME}), e.g. "SI"
   int timeout_ms = 2000;           // query: a reply must come within this
+  int interval_ms = 0;             // query: also read this often while a unit is current (0 = off)
   std::string unit;                // the unit readings are checked against / converted to
   std::optional<double> min, max;  // limits: outside them a reading gives out_of_limits
   bool stable_only = true;         // mt-sics: refuse dynamic (unsettled) weights
