@@ -16,6 +16,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -185,6 +186,21 @@ std::string weigh_profile(const std::string& dir, int timeout_ms = 800, const st
 })";
 }
 
+// status.json's entry for device `name`: "kind connected" (e.g. "instrument true"), or "".
+std::string device_status(const std::string& dir, const std::string& name) {
+  std::ifstream in(dir + "/status.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  agent::Json js(cJSON_Parse(text.c_str()));
+  const cJSON* d = nullptr;
+  cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(js.get(), "devices")) {
+    if (str(d, "name") == name) {
+      return str(d, "kind") +
+             (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "connected")) ? " true" : " false");
+    }
+  }
+  return "";
+}
+
 std::size_t count(const std::string& hay, const std::string& needle) {
   std::size_t n = 0;
   for (std::size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) {
@@ -297,8 +313,10 @@ TEST(InstrumentEndToEnd, PtyCableCutIsReopened) {
   CHECK_TRUE(scanner.ok() && scale != nullptr);
   CHECK_TRUE_TEXT(b.start(weigh_profile(b.dir())), b.log().c_str());
   CHECK_TRUE_TEXT(b.logged("input 'scale': opened"), b.log().c_str());
-  scale->cut(1500);
+  scale->cut(3000);
   CHECK_TRUE_TEXT(b.logged("input 'scale': scanner missing"), b.log().c_str());
+  CHECK_TRUE_TEXT(b.until([&] { return device_status(b.dir(), "scale") == "instrument false"; }, 5s),
+                  device_status(b.dir(), "scale").c_str());
   scanner.scan("SN-000104");  // while unplugged: a red light, not a hang
   CHECK_TRUE_TEXT(b.logged("not connected"), b.log().c_str());
   CHECK_TRUE_TEXT(b.until([&] { return count(b.log(), "input 'scale': opened") >= 2; }, 20s),
@@ -339,6 +357,8 @@ TEST(InstrumentEndToEnd, TcpScpiTesterWritesTheVoltageAndReconnects) {
 })";
   CHECK_TRUE_TEXT(b.start(profile), b.log().c_str());
   CHECK_TRUE_TEXT(b.logged("input 'dmm': connected to"), b.log().c_str());
+  CHECK_TRUE_TEXT(b.until([&] { return device_status(b.dir(), "dmm") == "instrument true"; }, 5s),
+                  device_status(b.dir(), "dmm").c_str());
   scanner.scan("SN-000105");
   tester->set_reply("+9.90000E+37");
   scanner.scan("MEASURE");
