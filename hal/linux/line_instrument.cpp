@@ -126,7 +126,15 @@ Status LineInstrument::start_connect(Clock::MonoTime now) {
   return ok();
 }
 
-void LineInstrument::check_connect(Clock::MonoTime now, std::vector<StationEvent>& out) {
+// A connect that did not complete is a failed open (logged at debug by the schedule), not a
+// loss: a tester switched off is retried with backoff without a warning per attempt.
+void LineInstrument::connect_failed(Clock::MonoTime now, const Error& why) {
+  fd_.reset();
+  connecting_ = false;
+  reopen_.open_failed(now, why);
+}
+
+void LineInstrument::check_connect(Clock::MonoTime now) {
   pollfd p{fd_.get(), POLLOUT, 0};
   int n = ::poll(&p, 1, 0);
   if (n == 1) {
@@ -136,8 +144,7 @@ void LineInstrument::check_connect(Clock::MonoTime now, std::vector<StationEvent
       err = errno;
     }
     if (err != 0) {
-      connecting_ = false;
-      lost(now, errno_error(Errc::io, "instrument: connect " + options_.tcp, err).what, out);
+      connect_failed(now, errno_error(Errc::io, "instrument: connect " + options_.tcp, err));
       return;
     }
     connecting_ = false;
@@ -146,8 +153,7 @@ void LineInstrument::check_connect(Clock::MonoTime now, std::vector<StationEvent
     return;
   }
   if (now - connect_started_ >= options_.connect_timeout) {
-    connecting_ = false;
-    lost(now, "instrument: connect " + options_.tcp + ": timed out", out);
+    connect_failed(now, Error(Errc::timeout, "instrument: connect " + options_.tcp + ": timed out"));
     return;
   }
   next_connect_check_ = now + kConnectPoll;
@@ -198,7 +204,7 @@ void LineInstrument::on_deadline(Clock::MonoTime now, std::vector<StationEvent>&
   }
   pending_.clear();
   if (fd_.valid() && connecting_ && now >= next_connect_check_) {
-    check_connect(now, out);
+    check_connect(now);
   }
   if (fd_.valid() && !connecting_) {
     session_.on_deadline(now, out);

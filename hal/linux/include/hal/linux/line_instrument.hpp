@@ -55,7 +55,8 @@ class LineInstrument final : public Instrument {
  private:
   Status open_serial();
   Status start_connect(Clock::MonoTime now);
-  void check_connect(Clock::MonoTime now, std::vector<StationEvent>& out);
+  void check_connect(Clock::MonoTime now);
+  void connect_failed(Clock::MonoTime now, const Error& why);
   void lost(Clock::MonoTime now, const std::string& why, std::vector<StationEvent>& out);
   std::string where() const;
 
