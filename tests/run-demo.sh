@@ -65,7 +65,9 @@ show() {
   n=$(wc -l <"$T/outputs.log")
   if [ "$n" -gt "$SHOWN_OUT" ]; then
     tail -n +"$((SHOWN_OUT + 1))" "$T/outputs.log" | head -n "$((n - SHOWN_OUT))" |
-      awk '$3 == "on" { n[$2]++ } END { for (o in n) printf "      light: %s%s\n", o, (n[o] > 1 ? " (blinks " n[o] "x)" : "") }' || true
+      awk '$1 == "read" { printf "      read: %s sends \"%s\" (answer: reading %s TEXT)\n", $2, substr($0, length($1 $2) + 3), $2 }
+           $1 == "output" && $3 == "on" { n[$2]++ }
+           END { for (o in n) printf "      light: %s%s\n", o, (n[o] > 1 ? " (blinks " n[o] "x)" : "") }' || true
     SHOWN_OUT=$n
   fi
   n=$(wc -l <"$T/agent.log")
@@ -81,6 +83,7 @@ if [ "$INTERACTIVE" = 1 ]; then
   cat <<'HELP'
 == interactive station. Commands:
    scan TEXT | press NAME | release NAME | click NAME   (inputs of the profile)
+   reading NAME TEXT                                    (a reply of instrument NAME)
    status | outage | recover | ion | quit
 HELP
   while IFS= read -r -p "station> " line; do

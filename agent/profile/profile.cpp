@@ -35,6 +35,10 @@ const char* to_string(Signal s) noexcept {
       return "not_matched";
     case Signal::interlock:
       return "interlock";
+    case Signal::out_of_limits:
+      return "out_of_limits";
+    case Signal::bad_reading:
+      return "bad_reading";
   }
   return "?";
 }

@@ -42,6 +42,12 @@ void ProfileReader::check_template(const std::string& tpl, const Rule& rule, con
   bool scan_rule = rule.event == "scan";
   for (const auto& name : *vars) {
     bool ok = name == "input" || context_keys_.count(name) != 0;
+    if (name == "reading.value" || name == "reading.unit") {
+      if (rule.event != "reading") {
+        error(path, "bad template: {" + name + "} needs a reading rule (\"event\": \"reading\")");
+      }
+      continue;
+    }
     bool gs1 = name.rfind("gs1.", 0) == 0 && is_ai(name.substr(4));
     bool match = name.size() == 7 && name.rfind("match.", 0) == 0 && is_digit(name[6]);
     if (name == "scan" || gs1) {
@@ -141,10 +147,16 @@ void ProfileReader::check_rules(const Profile& p, const cJSON* rules) {
     if (!rule.on.empty() && in == nullptr) {
       error(child(path, "on"), "unknown input '" + rule.on + "'");
     }
-    static const std::set<std::string> kEvents = {"scan", "press", "release", "long_press"};
+    static const std::set<std::string> kEvents = {"scan", "press", "release", "long_press", "reading"};
     bool event_set = cJSON_GetObjectItemCaseSensitive(rv, "event") != nullptr;
     if (kEvents.count(rule.event) == 0) {
-      error(child(path, "event"), "unknown event (expected scan, press, release, long_press)");
+      error(child(path, "event"), "unknown event (expected scan, press, release, long_press, reading)");
+    } else if (in != nullptr && in->is_instrument() && rule.event != "reading") {
+      error(event_set ? child(path, "event") : child(path, "on"),
+            "an instrument input sends 'reading'; set \"event\": \"reading\"");
+    } else if (in != nullptr && !in->is_instrument() && in->type != InputSpec::Type::sim &&
+               rule.event == "reading") {
+      error(child(path, "event"), "only an instrument input sends 'reading'");
     } else if (in != nullptr && in->is_scanner() && rule.event != "scan") {
       error(child(path, "event"), "a scanner input only sends 'scan'");
     } else if (in != nullptr && in->type == InputSpec::Type::gpio && rule.event == "scan") {
@@ -161,7 +173,15 @@ void ProfileReader::check_rules(const Profile& p, const cJSON* rules) {
          av != nullptr && j < static_cast<int>(rule.actions.size()); av = av->next, ++j) {
       const Action& a = rule.actions[static_cast<std::size_t>(j)];
       std::string apath = index(child(path, "do"), j);
-      if (a.kind == Action::Kind::set) {
+      if (a.kind == Action::Kind::read) {
+        const InputSpec* target = p.input(a.key);
+        if (target == nullptr || !target->is_instrument()) {
+          error(child(apath, "read"), "unknown instrument '" + a.key + "'");
+        } else if (target->mode != "query") {
+          error(child(apath, "read"),
+                "instrument '" + a.key + "' is mode 'stream'; 'read' needs mode 'query'");
+        }
+      } else if (a.kind == Action::Kind::set) {
         check_template(a.value, rule, child(apath, "to"));
       } else if (a.kind == Action::Kind::intent && !a.intent_kind.empty()) {
         check_intent(a, av, rule, apath);
@@ -189,6 +209,8 @@ void ProfileReader::apply_default_feedback(Profile& p) {
     put(Signal::queue_full, {"red", "pulse 1500ms"});
     put(Signal::storage_error, {"red", "blink 120ms x6"});
     put(Signal::interlock, {"red", "blink 800ms/200ms x3"});
+    put(Signal::out_of_limits, {"red", "pulse 800ms"});
+    put(Signal::bad_reading, {"red", "blink 300ms x2"});
   }
 }
 

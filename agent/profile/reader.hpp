@@ -24,6 +24,7 @@ class ProfileReader {
   // Used by the key tables' store functions.
   void error(const std::string& path, const std::string& reason);
   void read_input(const cJSON* v, InputSpec& out, const std::string& path);
+  void check_instrument(const cJSON* v, const InputSpec& in, const std::string& path);
   void read_output(const cJSON* v, OutputSpec& out, const std::string& path);
   void read_rule(const cJSON* v, Rule& out, const std::string& path);
   void read_action(const cJSON* v, Action& out, const std::string& path);

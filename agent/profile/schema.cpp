@@ -2,6 +2,7 @@
 // The station profile's sections as key tables: top level, ion, inputs, outputs, rules,
 // actions, feedback, outbox, logging, metrics. See profile.hpp for the format; a new key is a
 // row here (and a field in profile.hpp).
+#include <cmath>
 #include <map>
 
 #include "agent/common/json.hpp"
@@ -34,9 +35,71 @@ const Key<IonSettings> kIonKeys[] = {
      "retry interval after the key was rejected (revoked)"},
 };
 
+// instrument "tcp": host:port, port 1..65535.
+void store_tcp(ProfileReader& r, const cJSON* v, InputSpec& o, const std::string& path) {
+  std::string s = v->valuestring;
+  std::size_t colon = s.rfind(':');
+  std::string port = colon == std::string::npos ? "" : s.substr(colon + 1);
+  bool ok = colon != std::string::npos && colon > 0 && !port.empty() && port.size() <= 5 &&
+            all_of(port, 0, is_digit) && std::stoi(port) >= 1 && std::stoi(port) <= 65535 &&
+            s.find_first_of(" \t/") == std::string::npos;
+  if (!ok) {
+    r.error(path, "expected host:port, e.g. \"10.0.0.5:5025\"");
+    return;
+  }
+  o.tcp = s;
+}
+
+void store_dialect(ProfileReader& r, const cJSON* v, InputSpec& o, const std::string& path) {
+  store_word<InputSpec, &InputSpec::dialect>(r, v, o, path, {"mt-sics", "scpi", "line"});
+}
+
+void store_parse(ProfileReader& r, const cJSON* v, InputSpec& o, const std::string& path) {
+  o.parse_source = v->valuestring;
+  auto re = Regex::compile(o.parse_source);
+  if (!re.ok()) {
+    r.error(path, "bad regex: " + re.error().what);
+  } else if (re->groups() < 1) {
+    r.error(path, "needs a group for the value (group 1), e.g. \"T=([-+.0-9]+) ?([A-Za-z]*)\"");
+  } else {
+    o.parse = std::move(re).value();
+  }
+}
+
+// A command is sent as one line: printable ASCII only, so it cannot smuggle a terminator.
+void store_command(ProfileReader& r, const cJSON* v, InputSpec& o, const std::string& path) {
+  std::string s = v->valuestring;
+  if (s.empty() || s.size() > 128 || !all_of(s, 0, [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f && static_cast<unsigned char>(c) < 0x80;
+      })) {
+    r.error(path, "expected 1 to 128 printable ASCII characters");
+    return;
+  }
+  o.command = s;
+}
+
+void store_unit(ProfileReader& r, const cJSON* v, InputSpec& o, const std::string& path) {
+  std::string s = v->valuestring;
+  if (s.empty() || s.size() > 16 || s.find_first_of(" \t0123456789+-.") == 0 ||
+      !all_of(s, 0, [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; })) {
+    r.error(path, "expected a unit such as \"g\", \"kg\", \"N\u00b7m\", \"V\" (no spaces, at most 16 bytes)");
+    return;
+  }
+  o.unit = s;
+}
+
+template <std::optional<double> InputSpec::*Field>
+void store_limit(ProfileReader& r, const cJSON* v, InputSpec& o, const std::string& path) {
+  if (!cJSON_IsNumber(v) || !std::isfinite(v->valuedouble)) {
+    r.error(path, std::string("expected a number, got ") + json_kind(v));
+    return;
+  }
+  o.*Field = v->valuedouble;
+}
+
 // Input keys; `type` picks which rows apply (kInputTypes below).
 const Key<InputSpec> kInputKeys[] = {
-    {"type", JType::string, true, 0, 0, nullptr, "evdev | serial | gpio | sim"},
+    {"type", JType::string, true, 0, 0, nullptr, "evdev | serial | gpio | sim | instrument"},
     {"comment", JType::string, false, 0, 0, nullptr, "free text"},
     {"device", JType::string, false, 0, 0, ION_STR(InputSpec, device), "evdev/serial: device path"},
     {"usb", JType::string, false, 0, 0, ION_STR(InputSpec, usb), "evdev: VID:PID instead of a path"},
@@ -72,6 +135,27 @@ const Key<InputSpec> kInputKeys[] = {
     {"debounce_ms", JType::integer, false, 0, 1000, ION_INT(InputSpec, debounce_ms), "gpio: debounce period"},
     {"long_press_ms", JType::integer, false, 0, 60000, ION_INT(InputSpec, long_press_ms),
      "gpio/sim: long press after (0 = off)"},
+    {"port", JType::string, false, 0, 0, ION_STR(InputSpec, device), "instrument: serial port path"},
+    {"tcp", JType::string, false, 0, 0, store_tcp, "instrument: host:port (SCPI: 5025)"},
+    {"mode", JType::string, false, 0, 0,
+     [](ProfileReader& r, const cJSON* jv, InputSpec& o, const std::string& at) {
+       store_word<InputSpec, &InputSpec::mode>(r, jv, o, at, {"stream", "query"});
+     },
+     "instrument: stream (it sends) | query (we send command)"},
+    {"dialect", JType::string, false, 0, 0, store_dialect, "instrument: mt-sics | scpi | line"},
+    {"parse", JType::string, false, 0, 0, store_parse,
+     "instrument: reply ERE, group 1 = value, group 2 = unit"},
+    {"command", JType::string, false, 0, 0, store_command,
+     "instrument: query command (\"SI\", \"MEAS:VOLT?\")"},
+    {"timeout_ms", JType::integer, false, 10, 60000, ION_INT(InputSpec, timeout_ms),
+     "instrument: longest wait for a reply"},
+    {"interval_ms", JType::integer, false, 100, kMaxMs, ION_INT(InputSpec, interval_ms),
+     "instrument: query this often while a unit is current (0 = only on {\"read\"})"},
+    {"unit", JType::string, false, 0, 0, store_unit, "instrument: expected unit (g, kg, N\u00b7m, V, ...)"},
+    {"min", JType::any, false, 0, 0, store_limit<&InputSpec::min>, "instrument: lowest good value"},
+    {"max", JType::any, false, 0, 0, store_limit<&InputSpec::max>, "instrument: highest good value"},
+    {"stable_only", JType::boolean, false, 0, 0, ION_BOOL(InputSpec, stable_only),
+     "instrument: refuse unsettled (dynamic) weights"},
 };
 
 const Key<OutputSpec> kOutputKeys[] = {
@@ -152,7 +236,8 @@ void store_offline(ProfileReader& r, const cJSON* v, Rule& o, const std::string&
 
 const Key<Rule> kRuleKeys[] = {
     {"on", JType::string, true, 0, 0, ION_STR(Rule, on), "input name"},
-    {"event", JType::string, false, 0, 0, ION_STR(Rule, event), "scan | press | release | long_press"},
+    {"event", JType::string, false, 0, 0, ION_STR(Rule, event),
+     "scan | press | release | long_press | reading"},
     {"match", JType::string, false, 0, 0, store_match,
      "POSIX extended regex (ERE) the whole scan must match"},
     {"gs1", JType::array, false, 0, 0, store_gs1, "GS1 AIs the scan must carry"},
@@ -207,7 +292,7 @@ void store_feedback(ProfileReader& r, const cJSON* v, Profile& p, const std::str
     if (s == kSignalCount) {
       r.error(at,
               "unknown signal (expected accepted, bad_scan, no_unit, queue_full, storage_error, not_matched, "
-              "interlock)");
+              "interlock, out_of_limits, bad_reading)");
       continue;
     }
     if (!cJSON_IsObject(e)) {
@@ -335,10 +420,11 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
   static const std::map<std::string, InputSpec::Type> kTypes = {{"evdev", InputSpec::Type::evdev},
                                                                 {"serial", InputSpec::Type::serial},
                                                                 {"gpio", InputSpec::Type::gpio},
-                                                                {"sim", InputSpec::Type::sim}};
+                                                                {"sim", InputSpec::Type::sim},
+                                                                {"instrument", InputSpec::Type::instrument}};
   auto it = kTypes.find(type->valuestring);
   if (it == kTypes.end()) {
-    error(child(path, "type"), "unknown input type (expected evdev, serial, gpio, sim)");
+    error(child(path, "type"), "unknown input type (expected evdev, serial, gpio, sim, instrument)");
     return;
   }
   out.type = it->second;
@@ -348,7 +434,10 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
       {InputSpec::Type::serial,
        {"device", "baud", "parity", "data_bits", "stop_bits", "terminator", "gap_ms", "max_length"}},
       {InputSpec::Type::gpio, {"chip", "line", "active_low", "bias", "debounce_ms", "long_press_ms"}},
-      {InputSpec::Type::sim, {"max_length", "long_press_ms"}}};
+      {InputSpec::Type::sim, {"max_length", "long_press_ms"}},
+      {InputSpec::Type::instrument,
+       {"port", "tcp", "baud", "parity", "data_bits", "stop_bits", "terminator", "max_length", "mode",
+        "dialect", "parse", "command", "timeout_ms", "interval_ms", "unit", "min", "max", "stable_only"}}};
   const auto& allowed = kAllowed.at(out.type);
   for (const cJSON* m = v->child; m != nullptr; m = m->next) {
     std::string k = m->string;
@@ -373,18 +462,61 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
   if (!out.terminator.empty()) {
     static const std::set<std::string> kEvdev = {"enter", "tab", "none"};
     static const std::set<std::string> kSerial = {"cr", "lf", "crlf", "none"};
-    const auto& ok = out.type == InputSpec::Type::serial ? kSerial : kEvdev;
+    static const std::set<std::string> kInstrument = {"cr", "lf", "crlf"};
+    bool serial = out.type == InputSpec::Type::serial;
+    bool instrument = out.is_instrument();
+    const auto& ok = serial ? kSerial : (instrument ? kInstrument : kEvdev);
     if (ok.count(out.terminator) == 0) {
       error(child(path, "terminator"),
             "unknown value '" + out.terminator + "' (expected " +
-                (out.type == InputSpec::Type::serial ? "cr, lf, crlf, none" : "enter, tab, none") + ")");
+                (serial ? "cr, lf, crlf, none" : (instrument ? "cr, lf, crlf" : "enter, tab, none")) + ")");
     }
+  }
+  if (out.is_instrument()) {
+    check_instrument(v, out, path);
   }
   if (out.type == InputSpec::Type::gpio) {
     need("line");
     if (out.line_name.empty()) {
       need("chip");  // a line offset needs its chip; a line name may be searched on all chips
     }
+  }
+}
+
+void ProfileReader::check_instrument(const cJSON* v, const InputSpec& in, const std::string& path) {
+  auto has_key = [&](const char* k) { return cJSON_GetObjectItemCaseSensitive(v, k) != nullptr; };
+  if (has_key("port") == has_key("tcp")) {
+    error(path, "an instrument needs exactly one of 'port' (serial) or 'tcp' (host:port)");
+  }
+  if (has_key("tcp")) {
+    for (const char* k : {"baud", "parity", "data_bits", "stop_bits"}) {
+      if (has_key(k)) {
+        error(child(path, k), "a serial option; this instrument is on 'tcp'");
+      }
+    }
+  }
+  if (has_key("dialect") == has_key("parse")) {
+    error(path, "an instrument needs exactly one of 'dialect' (mt-sics, scpi, line) or 'parse' (an ERE)");
+  }
+  if (in.mode == "query" && !has_key("command")) {
+    error(path, "mode 'query' needs 'command' (what to send, e.g. \"SI\")");
+  }
+  if (in.mode == "stream") {
+    for (const char* k : {"command", "timeout_ms", "interval_ms"}) {
+      if (has_key(k)) {
+        error(child(path, k), "applies to mode 'query' only");
+      }
+    }
+  }
+  if (in.interval_ms > 0 && in.interval_ms <= in.timeout_ms) {
+    error(child(path, "interval_ms"),
+          "must be longer than timeout_ms (" + std::to_string(in.timeout_ms) + ")");
+  }
+  if (has_key("stable_only") && in.dialect != "mt-sics") {
+    error(child(path, "stable_only"), "applies to dialect 'mt-sics' only");
+  }
+  if (in.min && in.max && *in.min > *in.max) {
+    error(child(path, "min"), "greater than 'max'");
   }
 }
 
@@ -437,11 +569,18 @@ void ProfileReader::read_action(const cJSON* v, Action& out, const std::string& 
     return;
   }
   int kinds = 0;
-  for (const char* k : {"set", "clear", "intent", "output"}) {
+  for (const char* k : {"set", "clear", "intent", "output", "read"}) {
     kinds += cJSON_GetObjectItemCaseSensitive(v, k) != nullptr ? 1 : 0;
   }
   if (kinds != 1) {
-    error(path, "an action needs exactly one of 'set', 'clear', 'intent', 'output'");
+    error(path, "an action needs exactly one of 'set', 'clear', 'intent', 'output', 'read'");
+    return;
+  }
+  if (cJSON_GetObjectItemCaseSensitive(v, "read") != nullptr) {
+    static const Key<Action> kReadKeys[] = {
+        {"read", JType::string, true, 0, 0, ION_STR(Action, key), "instrument input to query"}};
+    read_object(*this, v, path, kReadKeys, out);
+    out.kind = Action::Kind::read;
     return;
   }
   if (cJSON_GetObjectItemCaseSensitive(v, "set") != nullptr) {

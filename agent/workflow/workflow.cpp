@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/workflow/workflow.hpp"
 
+#include <cstdio>
+
 #include "agent/common/json.hpp"
 #include "agent/intent/kinds.hpp"
 #include "agent/profile/value_template.hpp"
@@ -93,7 +95,82 @@ hal::Result<std::map<std::string, std::string>> context_from_json(const std::str
 }
 
 Workflow::Workflow(std::shared_ptr<const Profile> profile, Gs1Decoder gs1)
-    : profile_(std::move(profile)), gs1_(std::move(gs1)) {}
+    : profile_(std::move(profile)), gs1_(std::move(gs1)) {
+  build_parsers();
+}
+
+void Workflow::set_profile(std::shared_ptr<const Profile> profile) {
+  profile_ = std::move(profile);
+  build_parsers();
+}
+
+void Workflow::build_parsers() {
+  parsers_.clear();
+  parser_errors_.clear();
+  for (const auto& in : profile_->inputs) {
+    if (!in.is_instrument()) {
+      continue;
+    }
+    DialectOptions o;
+    o.dialect = in.dialect;
+    o.parse = in.parse;
+    o.unit = in.unit;
+    o.stable_only = in.stable_only;
+    auto p = ReadingParser::create(std::move(o));
+    if (p.ok()) {
+      parsers_.emplace(in.name, std::move(p).value());
+    } else {
+      parser_errors_[in.name] = p.error().what;  // a validated profile never gets here
+    }
+  }
+}
+
+namespace {
+
+std::string limit_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+Reaction Workflow::on_reading(const hal::StationEvent& ev, const EventTime& at, IntentSink& sink) {
+  Reaction r;
+  if (!ev.error.empty()) {
+    return signal(std::move(r), Signal::bad_reading, ev.input + ": no reading: " + ev.error);
+  }
+  auto it = parsers_.find(ev.input);
+  if (it == parsers_.end()) {
+    auto why = parser_errors_.find(ev.input);
+    return signal(std::move(r), Signal::bad_reading,
+                  ev.input + ": " + (why != parser_errors_.end() ? why->second : "not an instrument input"));
+  }
+  auto reading = it->second.parse(ev.text);
+  if (!reading.ok()) {
+    return signal(std::move(r), Signal::bad_reading, ev.input + ": reading refused: " + reading.error().what);
+  }
+  const InputSpec* in = profile_->input(ev.input);
+  std::string value = reading->text + (reading->unit.empty() ? "" : " " + reading->unit);
+  if (in != nullptr && in->min && reading->value < *in->min) {
+    return signal(std::move(r), Signal::out_of_limits,
+                  ev.input + ": " + value + " below min " + limit_text(*in->min));
+  }
+  if (in != nullptr && in->max && reading->value > *in->max) {
+    return signal(std::move(r), Signal::out_of_limits,
+                  ev.input + ": " + value + " above max " + limit_text(*in->max));
+  }
+  Scan scan{&ev, {}, {}, &*reading};
+  const auto& rules = profile_->rules;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (matches(rules[i], ev, scan)) {
+      Reaction done = run_rule(static_cast<int>(i), scan, at, sink);
+      done.message = value + ": " + done.message;
+      return done;
+    }
+  }
+  return signal(std::move(r), Signal::not_matched, ev.input + ": " + value + ": no rule for this reading");
+}
 
 Workflow::~Workflow() = default;
 
@@ -124,6 +201,12 @@ std::optional<std::string> Workflow::lookup(const std::string& name, const Scan&
   if (name == "input") {
     return scan.ev->input;
   }
+  if (name == "reading.value" || name == "reading.unit") {
+    if (scan.reading == nullptr) {
+      return std::nullopt;
+    }
+    return name == "reading.value" ? scan.reading->text : scan.reading->unit;
+  }
   if (name == "station") {
     return profile_->station;
   }
@@ -144,6 +227,9 @@ std::optional<std::string> Workflow::lookup(const std::string& name, const Scan&
 
 Reaction Workflow::signal(Reaction r, Signal s, const std::string& why) const {
   r.signal = s;
+  if (s != Signal::accepted) {
+    r.reads.clear();  // instruments are queried only once their rule fully succeeded
+  }
   r.message = why;
   auto it = profile_->feedback.find(s);
   if (it != profile_->feedback.end()) {
@@ -230,6 +316,9 @@ Reaction Workflow::on_event(const hal::StationEvent& ev, const EventTime& at, In
     r.message = ev.input + ": waiting behind an interlock check";
     return r;
   }
+  if (ev.kind == hal::StationEvent::Kind::reading) {
+    return on_reading(ev, at, sink);
+  }
   if (ev.kind == hal::StationEvent::Kind::scan && !ev.error.empty()) {
     return signal(std::move(r), Signal::bad_scan, ev.input + ": rejected scan: " + ev.error);
   }
@@ -245,7 +334,7 @@ Reaction Workflow::on_event(const hal::StationEvent& ev, const EventTime& at, In
                     ev.input + ": rejected scan: NUL character (byte " + std::to_string(nul) + ")");
     }
   }
-  Scan scan{&ev, {}, {}};
+  Scan scan{&ev, {}, {}, nullptr};
   if (ev.kind == hal::StationEvent::Kind::scan && gs1_) {
     scan.gs1 = gs1_(ev);
   }
@@ -271,6 +360,7 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
   TemplateLookup look = [&](const std::string& n) { return lookup(n, scan, next); };
   std::vector<NewIntent> intents;
   std::vector<Pattern> outputs;
+  std::vector<std::string> reads;
   for (const Action& a : rule.actions) {
     switch (a.kind) {
       case Action::Kind::set: {
@@ -291,6 +381,9 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
       case Action::Kind::output:
         outputs.push_back(a.pattern);
         break;
+      case Action::Kind::read:
+        reads.push_back(a.key);
+        break;
       case Action::Kind::intent: {
         Signal why = Signal::bad_scan;
         auto intent = build_intent(a, look, next, why);
@@ -303,6 +396,7 @@ Reaction Workflow::run_rule(int index, const Scan& scan, const EventTime& at, In
       }
     }
   }
+  r.reads = std::move(reads);
   if (!rule.require.empty()) {
     Pending p;
     p.r = std::move(r);

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "agent/dispatch/dispatcher.hpp"
@@ -124,6 +126,22 @@ const char* credential_fix(agent::VaultFailure f) {
   return "the state directory, the device key or /etc/machine-id cannot be read";
 }
 
+// An instrument's reply as it may go into a log line: bytes outside printable ASCII as \xNN.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f && c != '\\') {
+      out += c;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Station::Impl {
@@ -153,6 +171,9 @@ struct Station::Impl {
   MonoTime next_credentials_try{};
   bool stopping = false;
   bool quit = false;
+  // Interval reads ("interval_ms"): the unit they are for, and when each instrument is due.
+  std::string interval_unit;
+  std::map<std::string, MonoTime> interval_due;
   MonoTime drain_until{};
   MonoTime next_watchdog{};
 
@@ -162,6 +183,8 @@ struct Station::Impl {
   hal::Status wait(std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max);
   hal::Status build_loop();
   void wire_timers();
+  std::optional<MonoTime> next_interval_read();
+  void interval_reads(MonoTime now);
   void handle(std::vector<hal::StationEvent>& events);
   void show(const hal::StationEvent& ev, const agent::Reaction& r);
   void on_signal(int signo);
@@ -380,6 +403,7 @@ void Station::Impl::wire_timers() {
                        next_watchdog = now + *wd;
                      }});
   }
+  loop->add_timer({[this] { return next_interval_read(); }, [this](MonoTime now) { interval_reads(now); }});
   // No timer looks for a slewed clock sync: event times only matter when an event is stamped
   // or sent, and both look first (handle(), after_wait(), the dispatcher timer); a stepped
   // clock wakes us through the timerfd at once.
@@ -387,6 +411,50 @@ void Station::Impl::wire_timers() {
                      return stopping ? std::optional<MonoTime>(drain_until) : std::nullopt;
                    },
                    [this](MonoTime) { quit = true; }});
+}
+
+// Instruments with interval_ms are read that often while a unit is current (the context has
+// unit.serial): the first read one interval after the unit appeared (its scan rule may read at
+// once), none while no unit is on the bench, so an idle station does not wake.
+std::optional<MonoTime> Station::Impl::next_interval_read() {
+  if (stopping) {
+    return std::nullopt;
+  }
+  auto unit = workflow->context().find("unit.serial");
+  if (unit == workflow->context().end()) {
+    interval_unit.clear();
+    interval_due.clear();
+    return std::nullopt;
+  }
+  if (unit->second != interval_unit) {
+    interval_unit = unit->second;
+    interval_due.clear();
+  }
+  std::optional<MonoTime> best;
+  MonoTime now = clock.mono();
+  for (const auto& in : profile->inputs) {
+    if (!in.is_instrument() || in.interval_ms <= 0) {
+      continue;
+    }
+    auto it = interval_due.find(in.name);
+    if (it == interval_due.end()) {
+      it = interval_due.emplace(in.name, now + std::chrono::milliseconds(in.interval_ms)).first;
+    }
+    if (!best || it->second < *best) {
+      best = it->second;
+    }
+  }
+  return best;
+}
+
+void Station::Impl::interval_reads(MonoTime now) {
+  for (const auto& in : profile->inputs) {
+    auto it = interval_due.find(in.name);
+    if (in.is_instrument() && in.interval_ms > 0 && it != interval_due.end() && now >= it->second) {
+      it->second = now + std::chrono::milliseconds(in.interval_ms);
+      devices->query(in.name, now);
+    }
+  }
 }
 
 agent::EventTime Station::Impl::stamp(const hal::StationEvent& ev) const {
@@ -426,7 +494,12 @@ void Station::Impl::show(const hal::StationEvent& ev, const agent::Reaction& r) 
   for (const auto& p : r.outputs) {
     devices->play(p, now);
   }
-  std::string what = ev.kind == hal::StationEvent::Kind::scan ? "scan \"" + ev.text + "\"" : ev.input;
+  for (const auto& name : r.reads) {
+    devices->query(name, now);
+  }
+  std::string what = ev.kind == hal::StationEvent::Kind::scan      ? "scan \"" + ev.text + "\""
+                     : ev.kind == hal::StationEvent::Kind::reading ? "reading \"" + printable(ev.text) + "\""
+                                                                   : ev.input;
   if (r.signal == agent::Signal::accepted) {
     hal::log::info("station", what + ": " + r.message);
   } else if (r.signal) {

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "station_devices.hpp"
 
+#include <unistd.h>
+
 #include "hal/gpio_spec.hpp"
 #include "hal/keymap.hpp"
 #include "hal/linux/evdev_scanner.hpp"
 #include "hal/linux/gpio_inputs.hpp"
 #include "hal/linux/gpio_output.hpp"
+#include "hal/linux/line_instrument.hpp"
 #include "hal/linux/tty_scanner.hpp"
 #include "hal/log.hpp"
 #include "hal/output_pattern.hpp"
@@ -102,6 +105,40 @@ hal::Result<std::unique_ptr<hal::Device>> make_tty(const InputSpec& in, hal::Clo
   return std::unique_ptr<hal::Device>(std::move(dev));
 }
 
+hal::Result<std::unique_ptr<hal::linux_instrument::LineInstrument>> make_instrument(
+    const InputSpec& in, hal::Clock::MonoTime now) {
+  hal::linux_instrument::LineInstrumentOptions o;
+  o.session.name = in.name;
+  o.session.mode =
+      in.mode == "query" ? hal::InstrumentOptions::Mode::query : hal::InstrumentOptions::Mode::stream;
+  o.session.command = in.command;
+  o.session.terminator = in.terminator == "cr" ? "\r" : in.terminator == "lf" ? "\n" : "\r\n";
+  o.session.timeout = std::chrono::milliseconds(in.timeout_ms);
+  o.session.max_length = static_cast<std::size_t>(in.max_length);
+  o.tcp = in.tcp;
+  if (in.tcp.empty()) {
+    o.serial.name = in.name;
+    o.serial.device = in.device;
+    o.serial.baud = static_cast<unsigned>(in.baud);
+    o.serial.data_bits = static_cast<unsigned>(in.data_bits);
+    o.serial.stop_bits = static_cast<unsigned>(in.stop_bits);
+    if (!in.parity.empty()) {
+      auto p = hal::linux_tty::parse_parity(in.parity);
+      if (!p.ok()) {
+        return std::move(p).error().context("input " + in.name);
+      }
+      o.serial.parity = *p;
+    }
+  }
+  ION_TRY(hal::linux_instrument::LineInstrument::validate(o), "input " + in.name);
+  auto dev = std::make_unique<hal::linux_instrument::LineInstrument>(o);
+  auto st = dev->open(now);
+  if (!st.ok()) {
+    hal::log::warning("station", "input " + in.name + ": " + st.error().what + " (will retry)");
+  }
+  return dev;
+}
+
 template <class Spec, class Ref>
 void set_line(const Spec& in, Ref& ref) {
   ref.chip = in.chip;
@@ -173,6 +210,11 @@ hal::Status StationDevices::build_sim(const agent::Profile& profile, const std::
       c.max_scan_length = static_cast<std::size_t>(in.max_length);
       continue;
     }
+    if (in.is_instrument()) {
+      c.instruments.push_back(in.name);
+      sim_instruments_[in.name] = in.command;
+      continue;
+    }
     hal::ButtonConfig b;
     b.name = in.name;
     b.long_press = std::chrono::milliseconds(in.long_press_ms);
@@ -215,6 +257,16 @@ hal::Status StationDevices::build_real(const agent::Profile& profile, hal::Clock
         dev = hal::Error(hal::Errc::config,
                          "input " + in.name + ": type sim needs `ion-agent run --sim FIFO|-`");
         break;
+      case InputSpec::Type::instrument: {
+        auto inst = make_instrument(in, now);
+        if (!inst.ok()) {
+          return std::move(inst).error();
+        }
+        instruments_[in.name] = inst->get();
+        inputs_.push_back(std::move(inst).value());
+        kinds_.emplace_back(in.name, "instrument");
+        continue;
+      }
     }
     if (!dev.ok()) {
       return std::move(dev).error();
@@ -274,6 +326,25 @@ std::vector<hal::DeviceStatus> StationDevices::status() const {
     all.push_back(o->status());
   }
   return all;
+}
+
+void StationDevices::query(const std::string& name, hal::Clock::MonoTime now) {
+  auto it = instruments_.find(name);
+  if (it != instruments_.end()) {
+    it->second->query(now);
+    return;
+  }
+  auto sim = sim_instruments_.find(name);
+  if (sim != sim_instruments_.end()) {
+    // One write per line, as SimOutput does, so a driving script never sees half a line.
+    std::string line = "read " + name + " " + sim->second + "\n";
+    if (::write(STDOUT_FILENO, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+      hal::log::warning("station", "sim: read " + name + ": could not write to stdout");
+    }
+    hal::log::info("station", "sim: read " + name + ": answer with `reading " + name + " TEXT`");
+    return;
+  }
+  hal::log::warning("station", "read " + name + ": no such instrument");
 }
 
 std::string StationDevices::kind_of(const std::string& input) const {

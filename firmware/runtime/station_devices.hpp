@@ -10,6 +10,7 @@
 // and reopens with backoff) and `sim` inputs are refused. Owns everything it builds.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "agent/profile/profile.hpp"
 #include "hal/device.hpp"
 #include "hal/feedback.hpp"
+#include "hal/instrument.hpp"
 #include "hal/result.hpp"
 
 namespace firmware {
@@ -32,8 +34,12 @@ class StationDevices {
   // Plays a workflow signal's / action's pattern (unknown outputs are logged, not fatal).
   void play(const agent::Pattern& p, hal::Clock::MonoTime now);
   std::vector<hal::DeviceStatus> status() const;
-  // Kind of each input for metrics: "scanner", "gpio", "sim".
+  // Kind of each input for metrics: "scanner", "gpio", "sim", "instrument".
   std::string kind_of(const std::string& input) const;
+  // Asks instrument `name` for a reading ({"read": NAME}); the reply, or why none came, comes
+  // back from the loop as a reading event. With --sim it prints "read NAME COMMAND" on stdout:
+  // answer with a `reading NAME TEXT` line.
+  void query(const std::string& name, hal::Clock::MonoTime now);
 
  private:
   StationDevices() = default;
@@ -45,6 +51,8 @@ class StationDevices {
   std::vector<std::unique_ptr<hal::Output>> outputs_;
   std::vector<std::pair<std::string, std::string>> kinds_;
   hal::Feedback feedback_;
+  std::map<std::string, hal::Instrument*> instruments_;  // real instruments, by input name
+  std::map<std::string, std::string> sim_instruments_;   // --sim: name -> command
 };
 
 }  // namespace firmware

@@ -102,11 +102,11 @@ Status TtyScanner::open(Clock::MonoTime now) {
   return st;
 }
 
-Status TtyScanner::open_and_configure() {
-  const std::string& path = options_.device;
+Result<UniqueFd> open_tty(const TtyScannerOptions& options, int access) {
+  const std::string& path = options.device;
   // O_NOCTTY: a session leader opening a tty would otherwise acquire it as controlling
   // terminal, and a later hangup would send us SIGHUP.
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), access | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
   if (!fd.valid()) {
     int err = errno;
     Error e = errno_error(err == ENOENT ? Errc::not_found : Errc::io, "serial: open " + path, err);
@@ -126,23 +126,33 @@ Status TtyScanner::open_and_configure() {
   tio.c_cflag |= CLOCAL | CREAD;
   tio.c_cflag &= ~static_cast<tcflag_t>(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
   static constexpr tcflag_t kSize[] = {CS5, CS6, CS7, CS8};
-  tio.c_cflag |= kSize[options_.data_bits - 5];
-  if (options_.stop_bits == 2) {
+  tio.c_cflag |= kSize[options.data_bits - 5];
+  if (options.stop_bits == 2) {
     tio.c_cflag |= CSTOPB;
   }
-  if (options_.parity != TtyScannerOptions::Parity::none) {
+  if (options.parity != TtyScannerOptions::Parity::none) {
     // INPCK without IGNPAR: a byte with a parity error reads as NUL, which the framer rejects
     // as a control character, so a garbled scan gives a red light instead of a wrong serial.
-    tio.c_cflag |= PARENB | (options_.parity == TtyScannerOptions::Parity::odd ? PARODD : 0);
+    tio.c_cflag |= PARENB | (options.parity == TtyScannerOptions::Parity::odd ? PARODD : 0);
     tio.c_iflag |= INPCK;
   }
   tio.c_cc[VMIN] = 1;
   tio.c_cc[VTIME] = 0;
-  speed_t speed = speed_for(options_.baud);
+  speed_t speed = speed_for(options.baud);
   if (::cfsetispeed(&tio, speed) != 0 || ::cfsetospeed(&tio, speed) != 0 ||
       ::tcsetattr(fd.get(), TCSANOW, &tio) != 0) {
     return errno_error(Errc::io, "serial: configure " + path, errno);
   }
+  return fd;
+}
+
+Status TtyScanner::open_and_configure() {
+  const std::string& path = options_.device;
+  auto opened = open_tty(options_, O_RDONLY);
+  if (!opened.ok()) {
+    return std::move(opened).error();
+  }
+  UniqueFd fd = std::move(opened).value();
   fd_ = std::move(fd);
   framer_.reset();
   reopen_.opened(path);

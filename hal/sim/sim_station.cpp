@@ -294,6 +294,27 @@ void SimStation::run_line(std::string_view raw, Clock::MonoTime now, std::vector
     }
     return;
   }
+  if (cmd == "reading") {
+    std::size_t nsp = arg.find_first_of(" \t");
+    std::string name(arg.substr(0, nsp));
+    bool known = false;
+    std::string names;
+    for (const auto& n : config_.instruments) {
+      known = known || n == name;
+      names += (names.empty() ? "" : ", ") + n;
+    }
+    if (!known) {
+      return warn(where + "unknown instrument '" + name + "' (known: " + (names.empty() ? "none" : names) +
+                  ")");
+    }
+    StationEvent e;
+    e.kind = StationEvent::Kind::reading;
+    e.input = name;
+    e.text = nsp == std::string_view::npos ? std::string() : std::string(trim(arg.substr(nsp + 1)));
+    e.at = now;
+    out.push_back(std::move(e));
+    return;
+  }
   if (cmd == "sleep") {
     auto d = parse_sleep(arg);
     if (!d) {
@@ -302,7 +323,8 @@ void SimStation::run_line(std::string_view raw, Clock::MonoTime now, std::vector
     resume_at_ = now + *d;
     return;
   }
-  warn(where + "unknown command '" + std::string(cmd) + "' (expected scan, press, release, click, sleep)");
+  warn(where + "unknown command '" + std::string(cmd) +
+       "' (expected scan, press, release, click, reading, sleep)");
 }
 
 void SimStation::scan(std::string_view text, Clock::MonoTime now, std::vector<StationEvent>& out) const {

@@ -24,16 +24,18 @@ struct StationEvent {
     press,       // an input became active (after debounce)
     release,     // an input became inactive (after debounce)
     long_press,  // an input stayed active for its long-press time
+    reading,     // an instrument's reply line (text), or why none came (error: timeout, lost)
   };
   Kind kind = Kind::scan;
-  std::string input;                     // the profile's name for the input ("scanner", "pass", "pedal")
-  std::string text;                      // scan: the decoded text (may contain GS, ASCII 29, as FNC1)
-  std::string error;                     // scan: why the read was rejected (too long, control character, ...)
+  std::string input;  // the profile's name for the input ("scanner", "pass", "pedal")
+  std::string text;   // scan: the decoded text (may contain GS, ASCII 29, as FNC1)
+  std::string error;  // scan: why the read was rejected (too long, control character, ...);
+                      // reading: why no reply came (no reply within N ms, disconnected)
   std::optional<std::string> symbology;  // scan: AIM identifier if the reader knows it
   Clock::MonoTime at{};                  // when it happened (monotonic)
 };
 
-// "scan", "press", "release", "long_press".
+// "scan", "press", "release", "long_press", "reading".
 const char* to_string(StationEvent::Kind kind) noexcept;
 
 struct DeviceStatus {

@@ -13,6 +13,8 @@ const char* to_string(StationEvent::Kind kind) noexcept {
       return "release";
     case StationEvent::Kind::long_press:
       return "long_press";
+    case StationEvent::Kind::reading:
+      return "reading";
   }
   return "?";
 }

@@ -42,6 +42,8 @@ std::string describe(const StationEvent& e) {
       return "release " + e.input;
     case Kind::long_press:
       return "long " + e.input;
+    case Kind::reading:
+      return "reading " + e.input + " " + e.text + (e.error.empty() ? "" : " ERR " + e.error);
   }
   return "?";
 }
@@ -129,6 +131,22 @@ TEST(SimStation, AScriptGivesTheSameEventsAsRealDevices) {
   CHECK_TRUE((*st)->finished());
 }
 
+TEST(SimStation, ReadingLinesGoToTheNamedInstrument) {
+  auto c =
+      config(script("reading scale S S     12.345 g\n"
+                    "reading scale\n"
+                    "reading nobody 1\n"
+                    "reading dmm   +1.21000E+01  \n"));
+  c.instruments = {"scale", "dmm"};
+  auto st = hal::sim::SimStation::open(c);
+  CHECK_TRUE(st.ok());
+  run(**st, 1s);
+  STRCMP_EQUAL("reading scale S S     12.345 g\nreading scale \nreading dmm +1.21000E+01\n",
+               events().c_str());
+  LONGS_EQUAL(1, (*st)->bad_lines());
+  CHECK(g_warnings[0].find("unknown instrument 'nobody' (known: scale, dmm)") != std::string::npos);
+}
+
 TEST(SimStation, ControlCharactersOtherThanGsRejectTheScan) {
   auto st = hal::sim::SimStation::open(config(script("scan AB\\x1dCD\nscan AB\\x07CD\n")));
   CHECK_TRUE(st.ok());
@@ -154,7 +172,8 @@ TEST(SimStation, BadLinesAreWarnedAboutAndSkipped) {
   STRCMP_EQUAL((src + "line 1: unknown input 'nobody' (known: pass, pedal)\n").c_str(),
                g_warnings[0].c_str());
   STRCMP_EQUAL(
-      (src + "line 2: unknown command 'jump' (expected scan, press, release, click, sleep)\n").c_str(),
+      (src + "line 2: unknown command 'jump' (expected scan, press, release, click, reading, sleep)\n")
+          .c_str(),
       g_warnings[1].c_str());
   STRCMP_EQUAL((src + "line 3: 'sleep' needs a time up to 1 hour, e.g. 500, 500ms or 2s\n").c_str(),
                g_warnings[2].c_str());

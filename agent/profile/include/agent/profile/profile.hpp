@@ -47,7 +47,7 @@ struct IonSettings {
 // One input. Keys mirror the HAL option structs (hal/linux/*_scanner.hpp, hal/gpio_spec.hpp);
 // firmware/wiring maps them. -1 / empty = the device's own default.
 struct InputSpec {
-  enum class Type { evdev, serial, gpio, sim };
+  enum class Type { evdev, serial, gpio, sim, instrument };
   std::string name;
   Type type = Type::sim;
   // scanners (evdev, serial)
@@ -70,7 +70,21 @@ struct InputSpec {
   std::string bias;  // as-is | disabled | pull-up | pull-down
   int debounce_ms = 20;
   int long_press_ms = 0;  // gpio, sim: emit long_press after this (0 = never)
+  // instrument (scale, gauge, tester; agent/reading parses its replies): `port` is kept in
+  // `device`; the serial keys above apply to a port, `terminator` ends a sent command.
+  std::string tcp;                 // "host:port" instead of a serial port
+  std::string mode = "stream";     // stream (it sends lines) | query (we send `command`)
+  std::string dialect;             // mt-sics | scpi | line, or
+  std::string parse_source;        // a reply ERE: group 1 = value, group 2 = unit
+  std::optional<Regex> parse;      // compiled `parse`
+  std::string command;             // query: sent on a trigger ({"read": NAME}), e.g. "SI"
+  int timeout_ms = 2000;           // query: a reply must come within this
+  int interval_ms = 0;             // query: also read this often while a unit is current (0 = off)
+  std::string unit;                // the unit readings are checked against / converted to
+  std::optional<double> min, max;  // limits: outside them a reading gives out_of_limits
+  bool stable_only = true;         // mt-sics: refuse dynamic (unsettled) weights
   bool is_scanner() const { return type == Type::evdev || type == Type::serial; }
+  bool is_instrument() const { return type == Type::instrument; }
 };
 
 struct OutputSpec {
@@ -93,15 +107,27 @@ struct Pattern {
 
 // Why the station lights up. Each has its own pattern so an operator can tell them apart.
 // interlock: a `require`d ION condition does not hold (or could not be checked and the rule
-// says "offline": "refuse").
-enum class Signal { accepted, bad_scan, no_unit, queue_full, storage_error, not_matched, interlock };
-constexpr int kSignalCount = 7;
+// says "offline": "refuse"). bad_reading: an instrument reply refused (unstable, overload,
+// garbage, wrong unit) or none came (timeout, disconnected); out_of_limits: a good reading
+// outside the input's min/max.
+enum class Signal {
+  accepted,
+  bad_scan,
+  no_unit,
+  queue_full,
+  storage_error,
+  not_matched,
+  interlock,
+  out_of_limits,
+  bad_reading
+};
+constexpr int kSignalCount = 9;
 const char* to_string(Signal s) noexcept;
 
 struct Action {
-  enum class Kind { set, clear, intent, output };
+  enum class Kind { set, clear, intent, output, read };
   Kind kind = Kind::set;
-  std::string key;          // set / clear: context key ("*" clears everything)
+  std::string key;          // set / clear: context key ("*" clears everything); read: instrument
   std::string value;        // set: template
   std::string intent_kind;  // intent: "run.ensure", ...
   std::string inputs_json;  // intent: JSON object whose string leaves are templates
@@ -110,7 +136,7 @@ struct Action {
 
 struct Rule {
   std::string on;                // input name
-  std::string event = "scan";    // scan | press | release | long_press
+  std::string event = "scan";    // scan | press | release | long_press | reading
   std::string match_source;      // the regex (POSIX ERE, agent/regex.hpp) as written
   std::optional<Regex> match;    // compiled; empty = any text
   std::vector<std::string> gs1;  // AIs that must be present, e.g. {"01", "21"}

@@ -19,6 +19,14 @@
 // comes back. Events arriving meanwhile wait in order behind it (their Reactions also go to
 // the handler), so the context always changes in event order. Nothing ever blocks.
 //
+// Readings (hal::StationEvent::Kind::reading from an instrument input): the reply is parsed
+// by the input's dialect (agent/reading); a refused reply or a missing one (error set: timeout,
+// disconnected) gives bad_reading with the reason, a good value outside the input's min/max
+// gives out_of_limits (no rule runs, nothing is written), and a good one within them runs the
+// first "reading" rule of that input with {reading.value} and {reading.unit}. A rule's
+// {"read": NAME} action is not I/O here: the Reaction lists the instruments to query, once
+// the rule succeeded, and the station sends their commands.
+//
 // No I/O of its own: the sink is the only side effect, so tests are tables of events in and
 // intents + signals out. Used from the loop thread only.
 #pragma once
@@ -35,6 +43,7 @@
 #include "agent/intent/interlock.hpp"
 #include "agent/profile/profile.hpp"
 #include "agent/profile/value_template.hpp"
+#include "agent/reading/reading.hpp"
 #include "hal/device.hpp"
 #include "hal/result.hpp"
 
@@ -89,6 +98,7 @@ struct Reaction {
   std::vector<std::string> intent_ids;  // ids of the intents appended, in order
   std::string message;                  // one line for the log: what happened, and why
   bool deferred = false;                // decided later, through the deferred handler
+  std::vector<std::string> reads;       // instruments to query ({"read": NAME}), in order
 };
 
 class Workflow {
@@ -115,7 +125,7 @@ class Workflow {
   void stop_asking(const std::string& why);
 
   // SIGHUP: new rules, same context (the unit on the bench is still the unit on the bench).
-  void set_profile(std::shared_ptr<const Profile> profile) { profile_ = std::move(profile); }
+  void set_profile(std::shared_ptr<const Profile> profile);
   const Profile& profile() const { return *profile_; }
   const Context& context() const { return context_; }
   void restore_context(Context c) { context_ = std::move(c); }
@@ -124,8 +134,11 @@ class Workflow {
   struct Scan {
     const hal::StationEvent* ev;
     std::map<std::string, std::string> gs1;
-    std::vector<std::string> groups;  // regex groups; [0] = whole text
+    std::vector<std::string> groups;   // regex groups; [0] = whole text
+    const Reading* reading = nullptr;  // reading events: the parsed value
   };
+  Reaction on_reading(const hal::StationEvent& ev, const EventTime& at, IntentSink& sink);
+  void build_parsers();
   bool matches(const Rule& rule, const hal::StationEvent& ev, Scan& scan) const;
   std::optional<std::string> lookup(const std::string& name, const Scan& scan, const Context& ctx) const;
   Reaction signal(Reaction r, Signal s, const std::string& why) const;
@@ -166,6 +179,8 @@ class Workflow {
   std::uint64_t next_token_ = 0;
   // Handlers may destroy the workflow's owner; each callback checks this flag's owner alive.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::map<std::string, ReadingParser> parsers_;  // per instrument input
+  std::map<std::string, std::string> parser_errors_;
 };
 
 }  // namespace agent

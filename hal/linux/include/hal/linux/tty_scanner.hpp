@@ -45,6 +45,11 @@ struct TtyScannerOptions {
   std::chrono::milliseconds reopen_max{10000};
 };
 
+// Opens options.device as a raw tty with options' line settings, non-blocking, O_NOCTTY and
+// exclusive (TIOCEXCL); `access` is O_RDONLY (scanners) or O_RDWR (instruments, which are
+// sent commands). The framing options are not used.
+Result<UniqueFd> open_tty(const TtyScannerOptions& options, int access);
+
 // "none", "even", "odd" -> Parity.
 Result<TtyScannerOptions::Parity> parse_parity(std::string_view name);
 

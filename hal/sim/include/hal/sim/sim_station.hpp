@@ -7,6 +7,8 @@
 //                   becomes a rejected scan (StationEvent::error set), as with a real reader
 //   press NAME      input NAME becomes active     release NAME    ... inactive
 //   click NAME      press + release               sleep MS        pause (e.g. 500, 500ms, 2s)
+//   reading NAME TEXT  TEXT as a reply line of instrument NAME (StationEvent::Kind::reading),
+//                   as if the instrument had sent it; its dialect parses it in the workflow
 //   # ...           comment; blank lines are ignored
 // Buttons run through ButtonLogic (no debounce: simulated contacts do not bounce), so a
 // press held past the input's long-press time gives long_press as on real hardware. Bad
@@ -33,10 +35,11 @@
 namespace hal::sim {
 
 struct SimStationConfig {
-  std::string path = "-";             // FIFO, script file, or "-" for stdin
-  std::string scanner = "scanner";    // StationEvent::input of `scan` lines
-  std::vector<ButtonConfig> buttons;  // names (and long-press times) `press` may use
-  std::size_t max_scan_length = 256;  // longer scans are rejected, as by the real readers
+  std::string path = "-";                // FIFO, script file, or "-" for stdin
+  std::string scanner = "scanner";       // StationEvent::input of `scan` lines
+  std::vector<ButtonConfig> buttons;     // names (and long-press times) `press` may use
+  std::vector<std::string> instruments;  // names `reading` may use
+  std::size_t max_scan_length = 256;     // longer scans are rejected, as by the real readers
 };
 
 class SimStation final : public Device {
