@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The /_sim admin API (JSON, no auth; the simulator binds to loopback by default).
 
-  GET    /_sim/health                       {"ok": true, "pid": N}
+  GET    /_sim/health                       {"ok": true, "pid": N, "connections": N, "tls_resumed": N}
+                                            (connections accepted; of those, TLS sessions resumed)
   GET    /_sim/state                        full state dump (+ revoked clients, config)
   GET    /_sim/log?since=SEQ&limit=N        request log entries after SEQ
   DELETE /_sim/log                          clear the request log
@@ -105,7 +106,8 @@ def admin(server, method, url, body):
 def _admin(server, sim, method, path, query, data):
     route = (method, path)
     if route == ("GET", "/_sim/health"):
-        return 200, JSON, {"ok": True, "pid": os.getpid()}
+        return 200, JSON, {"ok": True, "pid": os.getpid(), "connections": server.connections,
+                           "tls_resumed": server.tls_resumed}
     if route == ("GET", "/_sim/state"):
         return 200, JSON, sim.state()
     if route == ("GET", "/_sim/log"):

@@ -14,6 +14,7 @@ import json
 import socket
 import ssl
 import sys
+import threading
 import time
 import traceback
 import urllib.parse
@@ -38,11 +39,16 @@ class SimHTTPServer(ThreadingHTTPServer):
         self.faults = faults_mod.FaultTable()
         self.ssl_context = ssl_context
         self.verbose = verbose
+        self.connections = 0  # accepted (a TLS handshake each, full or resumed)
+        self.tls_resumed = 0
+        self.counter_lock = threading.Lock()
         super().__init__(address, Handler)
 
     def finish_request(self, request, client_address):
         # Small request/response pairs on keep-alive connections: without TCP_NODELAY, Nagle
         # and the client's delayed ACK add ~40 ms per request.
+        with self.counter_lock:
+            self.connections += 1
         try:
             request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
@@ -52,6 +58,9 @@ class SimHTTPServer(ThreadingHTTPServer):
                 request.settimeout(10)
                 request = self.ssl_context.wrap_socket(request, server_side=True)
                 request.settimeout(None)
+                if request.session_reused:
+                    with self.counter_lock:
+                        self.tls_resumed += 1
             except (ssl.SSLError, OSError):
                 return  # a client that does not trust the CA, or a port scanner
         try:
