@@ -128,11 +128,11 @@ void CurlGraphqlClient::flush() {
   std::deque<Queued> q;
   q.swap(queued_);
   // Queries and mutations in separate documents (a document has one operation type); each
-  // group in submission order, cut where the next member would pass batch_max_ fields.
+  // group in submission order, cut at batch_max_ members (one member = one op's request, an
+  // alias per top-level field of it).
   struct Group {
     std::vector<Queued> members;
     std::vector<BatchMember> parts;
-    std::size_t fields = 0;
   };
   Group groups[2];
   std::size_t n = 0;  // member numbers are unique across both groups: b0_, b1_ ...
@@ -141,16 +141,15 @@ void CurlGraphqlClient::flush() {
     if (!item.solo && batch_max_ > 1) {
       part = prepare_member(item.request.document, "b" + std::to_string(n++) + "_");
     }
-    if (!part || part->fields() > batch_max_) {
+    if (!part) {
       start_single(std::move(item));
       continue;
     }
     Group& g = groups[part->mutation ? 1 : 0];
-    if (g.fields + part->fields() > batch_max_) {
+    if (g.members.size() == batch_max_) {
       start_batch(std::move(g.members), std::move(g.parts));
       g = Group{};
     }
-    g.fields += part->fields();
     g.members.push_back(std::move(item));
     g.parts.push_back(std::move(*part));
   }

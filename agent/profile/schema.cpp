@@ -33,7 +33,7 @@ const Key<IonSettings> kIonKeys[] = {
     {"rejected_retry_ms", JType::integer, false, 1000, kMaxMs, ION_INT(IonSettings, rejected_retry_ms),
      "retry interval after the key was rejected (revoked)"},
     {"batch_max", JType::integer, false, 1, 100, ION_INT(IonSettings, batch_max),
-     "top-level fields per batched GraphQL document (1 = no batching)"},
+     "requests (intents) per batched GraphQL document (1 = no batching)"},
 };
 
 // Input keys; `type` picks which rows apply (kInputTypes below).

@@ -150,11 +150,17 @@ def urls(sim, port=None):
 
 
 def measure(sim, label, cmd, events):
-    h0, cpu0, req0 = health(sim), proc_cpu(sim.proc.pid), log_requests(sim)
+    # The bench's own admin calls open connections too: health() counts itself, so the
+    # difference of two health() calls with nothing else in between is the client's + 1.
+    req0 = log_requests(sim)
+    h0 = health(sim)
+    cpu0 = proc_cpu(sim.proc.pid)
     out = run_json(cmd)
-    h1, cpu1, req1 = health(sim), proc_cpu(sim.proc.pid), log_requests(sim)
+    cpu1 = proc_cpu(sim.proc.pid)
+    h1 = health(sim)
+    req1 = log_requests(sim)
     out.update(label=label, events=events, sim_cpu_s=cpu1 - cpu0, http_requests=req1 - req0,
-               handshakes=h1["connections"] - h0["connections"], resumed=h1["tls_resumed"] - h0["tls_resumed"])
+               handshakes=h1["connections"] - h0["connections"] - 1, resumed=h1["tls_resumed"] - h0["tls_resumed"])
     return out
 
 

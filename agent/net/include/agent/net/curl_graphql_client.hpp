@@ -19,8 +19,8 @@
 //
 // On the wire (DESIGN.md "On the wire"): submit() only queues; the requests submitted in one
 // turn of the loop leave together at the next perform()/wait(), queries in one aliased
-// document and mutations in another (agent/graphql/batch.hpp), at most `batch_max` top-level
-// fields each. Every member gets its own response, classified as if it had been sent alone;
+// document and mutations in another (agent/graphql/batch.hpp), at most `batch_max` requests
+// each. Every member gets its own response, classified as if it had been sent alone;
 // a batch ION refuses (no data, only errors) is sent again one request at a time; a mutation
 // batch answered with `data: null` (or an error naming no member) completes every member as
 // `network` ("in doubt"), so each op looks before it acts again. One kept-alive connection
@@ -55,7 +55,7 @@ struct GraphqlClientOptions {
   TokenPolicy token_policy;
   // Cap for timeout(); HttpMulti::kForever lets an idle client sleep without any deadline.
   std::chrono::milliseconds max_idle_wait{1000};
-  // Top-level fields per batched document; 1 = every request on its own.
+  // Requests per batched document (each aliased); 1 = every request on its own.
   std::size_t batch_max = 25;
 };
 

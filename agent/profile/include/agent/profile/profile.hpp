@@ -42,7 +42,7 @@ struct IonSettings {
   // A rejected key (invalid_client: revoked or wrong) is tried again only this often.
   int rejected_retry_ms = 900000;
   // Lookups of many intents share one GraphQL document, mutations another (aliases), at most
-  // this many top-level fields each (agent/net/curl_graphql_client.hpp); 1 = no batching.
+  // this many requests each (agent/net/curl_graphql_client.hpp); 1 = no batching.
   int batch_max = 25;
 };
 
