@@ -358,8 +358,11 @@ void CurlGraphqlClient::finished_batch(Pending& p, long status) {
   }
   BatchSplit split = split_batch_reply(p.reply, refs);
   const bool ok_status = status >= 200 && status < 300;
-  if (split.kind == BatchSplit::Kind::refused ||
-      (split.kind == BatchSplit::Kind::unattributed && !p.mutation && ok_status)) {
+  // Only ION's own refusal of the document (200, or 400 for validation) means nothing ran: a
+  // 5xx or 429 with an errors-only body goes to every member as one reply (retried later,
+  // looking first), never straight back to a server that may have applied it behind a gateway.
+  const bool refused = split.kind == BatchSplit::Kind::refused && (ok_status || status == 400);
+  if (refused || (split.kind == BatchSplit::Kind::unattributed && !p.mutation && ok_status)) {
     // Nothing executed (no data), or a query: safe to send each on its own, where any error
     // is its own.
     hal::log::info(kLog, "ION refused a batch of " + std::to_string(p.members.size()) + " (HTTP " +
@@ -384,7 +387,7 @@ void CurlGraphqlClient::finished_batch(Pending& p, long status) {
     p.members.clear();
     return;
   }
-  if (split.kind == BatchSplit::Kind::unattributed) {
+  if (split.kind == BatchSplit::Kind::unattributed && ok_status) {
     // data null as a whole (or an error naming no member) after executing mutations: any of
     // them may have applied. Each op looks before it acts again.
     const std::string what = "batched mutation in doubt: " + split.detail;

@@ -210,6 +210,18 @@ TEST(OutboxIon, ABacklogTravelsInBatchesOnOneConnectionExactlyOnce) {
   CHECK_TEXT(client->connections_opened() <= 2, std::to_string(client->connections_opened()).c_str());
 }
 
+TEST(OutboxIon, BatchesIonRefusesAsTooLargeAreSentOneByOne) {
+  // A complexity limit: a document of more than 3 top-level fields is refused (HTTP 400,
+  // errors only) before anything runs; the client sends those requests one at a time.
+  CHECK(sim.admin("/_sim/config", R"({"max_root_fields": 3, "validation_error_status": 400})") != nullptr);
+  accept("REFUSED", 100);
+  CHECK_TRUE(drain(120s));
+  LONGS_EQUAL(100, box->stats()->done);
+  LONGS_EQUAL(0, box->stats()->dead);
+  expect_effect("REFUSED", 100);
+  CHECK(client->batches_refused() > 0);
+}
+
 TEST(OutboxIon, AFailingAliasInABatchDeadLettersOnlyItsOwnIntent) {
   // Twelve new units: twelve createPartInventory mutations in one batch; ION rejects the
   // first aliased field only (a rule on one object), the others apply.

@@ -41,6 +41,9 @@ class Config:
         self.token_ttl = token_ttl
         self.etag_conflict_status = etag_conflict_status
         self.validation_error_status = validation_error_status
+        # A real server's depth/complexity limit, crudely: documents with more top-level
+        # fields are refused before anything executes (0 = no limit).
+        self.max_root_fields = 0
 
     def as_dict(self):
         return dict(self.__dict__)
@@ -152,6 +155,10 @@ class Sim:
         if prepared.errors:
             entry["errors"] = [e["message"] for e in prepared.errors]
             return self.config.validation_error_status, JSON, {"errors": prepared.errors}
+        if op is not None and 0 < self.config.max_root_fields < len(op[1]):
+            message = "Query is too complex: %d top-level fields, at most %d" % (len(op[1]), self.config.max_root_fields)
+            entry["errors"] = [message]
+            return self.config.validation_error_status, JSON, {"errors": [{"message": message}]}
         with self.lock:
             data, errors = self.engine.execute(prepared, Root(self.store, user_id), variables or {}, op_name,
                                                fail_fields)
