@@ -13,6 +13,7 @@ order kept per unit (the dispatcher's ordering contract: same subject strictly i
 """
 import json
 import os
+import re
 import random
 import signal
 import sqlite3
@@ -321,6 +322,13 @@ def unit_lines(first, count):
         lines += ["scan SN-%06d" % (200000 + i), "click pass"]
     return lines
 
+
+
+def operations_in(entry):
+    """How many clients' requests a logged request carried: the members of a batch (aliases
+    `b<n>_...`), else 1."""
+    members = {k.split("_", 1)[0] for k in entry.get("root_keys") or [] if re.match(r"b[0-9]+_", k)}
+    return len(members) or 1
 
 
 def applied_mutations(log):

@@ -191,7 +191,9 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(payload.get("query"), str):
                 op = sim.engine.prepare(payload["query"]).operation(payload.get("operationName"))
                 if op is not None:
-                    entry.update(operation_type=op[0], root_fields=op[1])
+                    entry.update(operation_type=op[0], root_fields=op[1],
+                                 root_keys=[k for k, _ in sim.engine.prepare(payload["query"]).root_keys(
+                                     payload.get("operationName"))])
         self.requests_served = getattr(self, "requests_served", 0) + 1
         fault = self.server.faults.take(endpoint, names, is_mutation, reused=self.requests_served > 1)
         fail_fields = None
