@@ -9,15 +9,27 @@
 
 namespace agent {
 
-HttpMulti::HttpMulti() : multi_(curl_multi_init()) {
-  // Reuse connections; a handful is plenty for one station talking to one API host.
-  curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, 8L);
+HttpMulti::HttpMulti() : multi_(curl_multi_init()), share_(curl_share_init()) {
+  // One connection per host carries everything: HTTP/2 multiplexes on it (ALPN), HTTP/1.1
+  // queues requests for it (a batch carries many intents, so the queue stays short), and an
+  // idle station holds at most that one connection, for as long as the server keeps it.
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, 4L);
+  curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+  if (share_) {
+    // A new connection (the server closed the last one) resumes the TLS session instead of a
+    // full handshake; DNS answers are shared too. One thread: no lock callbacks needed.
+    curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  }
 }
 
 HttpMulti::~HttpMulti() {
   for (auto& [easy, t] : transfers_) {
     curl_multi_remove_handle(multi_.get(), easy);
   }
+  transfers_.clear();  // the easy handles hold the share: free them before it
+  multi_.reset();      // and the cached connections (which may hold SSL sessions)
 }
 
 hal::Status HttpMulti::add(CurlEasy easy, Done done) {
@@ -25,6 +37,9 @@ hal::Status HttpMulti::add(CurlEasy easy, Done done) {
     return hal::Error(hal::Errc::internal, "http: libcurl handle allocation failed");
   }
   CURL* raw = easy.get();
+  if (share_) {
+    curl_easy_setopt(raw, CURLOPT_SHARE, share_.get());
+  }
   CURLMcode rc = curl_multi_add_handle(multi_.get(), raw);
   if (rc != CURLM_OK) {
     return hal::Error(hal::Errc::internal, std::string("http: add transfer: ") + curl_multi_strerror(rc));

@@ -78,6 +78,12 @@ hal::Status configure_easy(CURL* e, const std::string& url, const HttpSettings& 
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!s.ca_file.empty()) {
     ION_TRY(setopt_ok(curl_easy_setopt(e, CURLOPT_CAINFO, s.ca_file.c_str()), "CA file"), "http");
+    if (s.ca_path.empty()) {
+      // A configured bundle is the whole trust store, not merged with the build's default CA
+      // directory; that also lets libcurl (OpenSSL, >= 7.87) parse it once per process and
+      // cache it (CURLOPT_CA_CACHE_TIMEOUT) instead of once per connection.
+      curl_easy_setopt(e, CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+    }
   }
   if (!s.ca_path.empty()) {
     ION_TRY(setopt_ok(curl_easy_setopt(e, CURLOPT_CAPATH, s.ca_path.c_str()), "CA directory"), "http");
@@ -96,6 +102,14 @@ hal::Status configure_easy(CURL* e, const std::string& url, const HttpSettings& 
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout.count()));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(s.total_timeout.count()));
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  // HTTP/2 where the server offers it in ALPN (a libcurl without nghttp2 refuses the option
+  // and speaks HTTP/1.1); wait for the one connection's multiplexing rather than opening a
+  // second connection.
+  (void)curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075700  // 7.87
+  curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 24L * 3600);
+#endif
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes (gzip ...)
   curl_easy_setopt(e, CURLOPT_USERAGENT, s.user_agent.c_str());
   return {};

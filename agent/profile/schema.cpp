@@ -33,6 +33,8 @@ const Key<IonSettings> kIonKeys[] = {
      "longest wait between delivery retries (and token-endpoint retries)"},
     {"rejected_retry_ms", JType::integer, false, 1000, kMaxMs, ION_INT(IonSettings, rejected_retry_ms),
      "retry interval after the key was rejected (revoked)"},
+    {"batch_max", JType::integer, false, 1, 100, ION_INT(IonSettings, batch_max),
+     "requests (intents) per batched GraphQL document (1 = no batching)"},
 };
 
 // instrument "tcp": host:port, port 1..65535.

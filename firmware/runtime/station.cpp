@@ -264,6 +264,7 @@ hal::Status Station::Impl::open_client() {
   o.token_policy.max_backoff = token_backoff_cap(std::chrono::milliseconds(ion.retry_cap_ms));
   o.token_policy.min_backoff = std::min(o.token_policy.min_backoff, o.token_policy.max_backoff);
   o.token_policy.rejected_backoff = std::chrono::milliseconds(ion.rejected_retry_ms);
+  o.batch_max = static_cast<std::size_t>(ion.batch_max);
   auto c = agent::CurlGraphqlClient::create(std::move(o), clock);
   if (!c.ok()) {
     return std::move(c).error();
@@ -277,6 +278,9 @@ hal::Status Station::Impl::open_client() {
   d.backoff_base = std::chrono::milliseconds(ion.retry_base_ms);
   d.backoff_cap = std::chrono::milliseconds(ion.retry_cap_ms);
   d.in_doubt_hold = std::chrono::milliseconds(ion.timeout_ms);  // see DispatcherOptions
+  // Two batches' worth of intents in flight: one batch's mutations travel while the next
+  // batch's lookups do (multiplexed on HTTP/2, queued on the one HTTP/1.1 connection).
+  d.max_in_flight = 2 * static_cast<std::size_t>(std::max(1, ion.batch_max));
   dispatcher = std::make_unique<agent::Dispatcher>(*outbox, *client, clock, d);
   interlocks = std::make_unique<agent::IonInterlocks>(*client, clock, interlock_options(*profile));
   return hal::ok();

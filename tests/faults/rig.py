@@ -13,6 +13,7 @@ order kept per unit (the dispatcher's ordering contract: same subject strictly i
 """
 import json
 import os
+import re
 import random
 import signal
 import socket
@@ -326,6 +327,31 @@ def unit_lines(first, count):
     return lines
 
 
+
+def operations_in(entry):
+    """How many clients' requests a logged request carried: the members of a batch (aliases
+    `b<n>_...`), else 1."""
+    members = {k.split("_", 1)[0] for k in entry.get("root_keys") or [] if re.match(r"b[0-9]+_", k)}
+    return len(members) or 1
+
+
+def applied_mutations(log):
+    """(entry, root field, input variables) of every applied mutation in the simulator's log,
+    in ION's order. A batched request (aliases `b<n>_<field>`, variables `$b<n>_input`)
+    yields each of its fields that took effect, in document order (the order ION ran them)."""
+    for e in log:
+        if not e.get("applied"):
+            continue
+        variables = e.get("variables") or {}
+        keys = e.get("root_keys")
+        if keys is None:
+            yield e, (e.get("root_fields") or [""])[0], variables.get("input") or {}
+            continue
+        took = set(e.get("applied_keys") or [])
+        for key, field in zip(keys, e.get("root_fields") or []):
+            if key in took and key.endswith(field):
+                yield e, field, variables.get(key[:len(key) - len(field)] + "input") or {}
+
 def verify_delivery(agent, sim, allow_pending=False):
     """ION's state and request log against the outbox: returns a dict of figures, asserts."""
     intents = agent.intents()
@@ -379,11 +405,7 @@ def verify_delivery(agent, sim, allow_pending=False):
     run_of_step = {s["id"]: s["runId"] for s in st["run_steps"]}
     seen = {}
     created_order = []
-    for e in sim.log():
-        if not e.get("applied"):
-            continue
-        v = (e.get("variables") or {}).get("input") or {}
-        root = (e.get("root_fields") or [""])[0]
+    for e, root, v in applied_mutations(sim.log()):
         if root == "createPartInventory":
             serial, op = v.get("serialNumber"), "unit.ensure"
             created_order.append(serial)

@@ -104,6 +104,33 @@ TEST_GROUP(OutboxIon) {
   }
 };
 
+namespace {
+
+// Log entries that carried more than one top-level field (a batch of aliases), and how many
+// of those applied mutations and lost their answer.
+struct BatchCount {
+  int batches = 0;
+  int dropped_applied_batches = 0;
+};
+
+BatchCount count_batches(const cJSON* log) {
+  BatchCount n;
+  const cJSON* e = nullptr;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(log, "entries")) {
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "root_fields")) < 2) {
+      continue;
+    }
+    ++n.batches;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "applied")) &&
+        cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "status"))) {
+      ++n.dropped_applied_batches;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
 TEST(OutboxIon, AThousandIntentsAcceptedOfflineAreDeliveredInOrderExactlyOnce) {
   // ION unreachable: every connection (token endpoint too) is closed unanswered.
   CHECK(sim.admin("/_sim/faults", R"({"kind":"close","match":"any","probability":1.0})") != nullptr);
@@ -134,17 +161,108 @@ TEST(OutboxIon, ExactlyOnceWhenEveryMutationIsAppliedAndItsAnswerLost) {
   LONGS_EQUAL(100, box->stats()->done);
   LONGS_EQUAL(0, box->stats()->dead);
   expect_effect("DROPALL", 100);
-  // Every mutation really lost its answer.
+  // Every mutation really lost its answer (a batched request carries several).
   agent::Json log = sim.admin_get("/_sim/log");
   const cJSON* e = nullptr;
   int applied = 0;
   cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(log.get(), "entries")) {
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "applied"))) {
-      ++applied;
+      applied += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "applied_keys"));
       CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "status")));
     }
   }
-  CHECK(applied >= 100);
+  CHECK_TEXT(applied >= 100, std::to_string(applied).c_str());
+  CHECK(count_batches(log.get()).dropped_applied_batches > 0);  // batches applied, then dropped
+}
+
+TEST(OutboxIon, ExactlyOnceWhenAKeptAliveConnectionClosesRightAfterEachMutationApplied) {
+  // Every mutation that travels on a connection already used (keep-alive) is applied, then
+  // the connection closes unanswered: the case where libcurl would silently send it again.
+  CHECK(sim.admin(
+            "/_sim/faults",
+            R"({"kind":"drop_after_apply","mutations_only":true,"reused_only":true,"probability":1.0})") !=
+        nullptr);
+  accept("KEEPDROP", 200);
+  CHECK_TRUE(drain(240s));
+  LONGS_EQUAL(200, box->stats()->done);
+  LONGS_EQUAL(0, box->stats()->dead);
+  expect_effect("KEEPDROP", 200);  // once each, in order per unit
+  agent::Json log = sim.admin_get("/_sim/log");
+  BatchCount n = count_batches(log.get());
+  CHECK_TEXT(n.dropped_applied_batches > 0, "no batched mutation was applied and then dropped");
+  agent::Json faults = sim.admin_get("/_sim/faults");
+  const cJSON* f = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(faults.get(), "faults"), 0);
+  CHECK(cJSON_GetObjectItemCaseSensitive(f, "hits")->valueint >= 20);
+}
+
+TEST(OutboxIon, ABacklogTravelsInBatchesOnOneConnectionExactlyOnce) {
+  accept("BATCH", 500);
+  CHECK_TRUE(drain(240s));
+  LONGS_EQUAL(500, box->stats()->done);
+  expect_effect("BATCH", 500);
+  agent::Json log = sim.admin_get("/_sim/log");
+  BatchCount n = count_batches(log.get());
+  const std::uint64_t requests = client->requests_sent();
+  // 50 units x 10 intents, each at least a lookup and most a mutation: well over 900 GraphQL
+  // operations, in far fewer requests, on one kept-alive connection.
+  CHECK_TEXT(requests < 500, std::to_string(requests).c_str());
+  CHECK(n.batches > 20);
+  CHECK_TEXT(client->connections_opened() <= 2, std::to_string(client->connections_opened()).c_str());
+}
+
+TEST(OutboxIon, BatchesIonRefusesAsTooLargeAreSentOneByOne) {
+  // A complexity limit: a document of more than 3 top-level fields is refused (HTTP 400,
+  // errors only) before anything runs; the client sends those requests one at a time.
+  CHECK(sim.admin("/_sim/config", R"({"max_root_fields": 3, "validation_error_status": 400})") != nullptr);
+  accept("REFUSED", 100);
+  CHECK_TRUE(drain(120s));
+  LONGS_EQUAL(100, box->stats()->done);
+  LONGS_EQUAL(0, box->stats()->dead);
+  expect_effect("REFUSED", 100);
+  CHECK(client->batches_refused() > 0);
+}
+
+TEST(OutboxIon, AFailingAliasInABatchDeadLettersOnlyItsOwnIntent) {
+  // Twelve new units: twelve createPartInventory mutations in one batch; ION rejects the
+  // first aliased field only (a rule on one object), the others apply.
+  CHECK(sim.admin("/_sim/faults",
+                  R"({"kind":"graphql_error","mutations_only":true,"count":1,)"
+                  R"("message":"Rejected by a rule on this unit","code":"FORBIDDEN"})") != nullptr);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    std::string sn = "SN-ALIAS" + std::to_string(100 + i);
+    ids.push_back(add("unit.ensure", sn, R"({"serial":")" + sn + R"(","partNumber":"ASM-100"})"));
+  }
+  CHECK_TRUE(drain(60s));
+  auto st = box->stats();
+  LONGS_EQUAL(11, st->done);
+  LONGS_EQUAL(1, st->dead);
+  int dead = 0;
+  for (const auto& id : ids) {
+    auto rec = box->find(id);
+    CHECK_TRUE(rec.ok());
+    if (rec->state == IntentState::dead) {
+      ++dead;
+      CHECK_TEXT(rec->last_error.find("Rejected by a rule on this unit") != std::string::npos,
+                 rec->last_error.c_str());
+    }
+  }
+  LONGS_EQUAL(1, dead);
+  agent::Json state = sim.state();
+  int created = 0;
+  for (int i = 0; i < 12; ++i) {
+    created += ion_test::unit_by_serial(state, "SN-ALIAS" + std::to_string(100 + i)) != nullptr ? 1 : 0;
+  }
+  LONGS_EQUAL(11, created);
+  agent::Json log = sim.admin_get("/_sim/log");
+  const cJSON* e = nullptr;
+  bool batched_fault = false;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(log.get(), "entries")) {
+    batched_fault =
+        batched_fault || (field_text(e, "fault") == "graphql_error" &&
+                          cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "root_fields")) > 1);
+  }
+  CHECK_TEXT(batched_fault, "the rejected mutation did not travel in a batch");
 }
 
 TEST(OutboxIon, ExactlyOnceWhenThirtyPercentOfRequestsLoseTheirAnswer) {

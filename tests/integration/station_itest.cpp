@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -370,6 +371,37 @@ TEST(StationEndToEnd, InvalidProfileIsRefusedBeforeStartingAndOnReload) {
 
 // Context switches per thread of `pid` (voluntary + involuntary): a thread that sleeps in the
 // kernel and is never woken does not add any.
+// TCP connections of `pid` in ESTABLISHED state (its socket fds matched in /proc/net/tcp*).
+static int established_tcp(pid_t pid) {
+  std::vector<std::string> inodes;
+  const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
+  if (DIR* d = opendir(fd_dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      char target[128] = {};
+      if (readlink((fd_dir + "/" + e->d_name).c_str(), target, sizeof target - 1) > 0 &&
+          std::string(target).rfind("socket:[", 0) == 0) {
+        inodes.push_back(std::string(target + 8, std::strlen(target) - 9));
+      }
+    }
+    closedir(d);
+  }
+  int n = 0;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream f(table);
+    std::string line;
+    std::getline(f, line);  // header
+    while (std::getline(f, line)) {
+      std::istringstream in(line);
+      std::string sl, local, remote, state, queues, timer, retr, uid, timeout, inode;
+      in >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
+      if (state == "01" && std::find(inodes.begin(), inodes.end(), inode) != inodes.end()) {
+        ++n;
+      }
+    }
+  }
+  return n;
+}
+
 static std::map<std::string, long> switches_by_thread(pid_t pid) {
   std::map<std::string, long> out;
   const std::string task = "/proc/" + std::to_string(pid) + "/task";
@@ -435,6 +467,9 @@ TEST(StationEndToEnd, IdleDaemonMakesNoWakeupsAfterDelivering) {
   }
   CHECK_TEXT(diff.empty(), (diff + st.log()).c_str());
   CHECK_EQUAL(before.size(), after.size());  // no resolver or helper thread came and went
+  // One kept-alive connection to ION at most while idle (token and GraphQL shared it).
+  const int connections = established_tcp(pid);
+  CHECK_TEXT(connections <= 1, std::to_string(connections).c_str());
   auto result = st.stop();
   LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
 }

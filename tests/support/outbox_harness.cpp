@@ -221,31 +221,75 @@ std::pair<int, int> classify(const Model& m, const cJSON* e) {
   return {-1, 0};
 }
 
+void check_applied(const Model& m, Checker& c, const cJSON* e, std::map<int, std::vector<int>>& seen,
+                   std::map<std::pair<int, long>, int>& per_field);
+void finish_log_check(Checker& c, std::map<int, std::vector<int>>& seen,
+                      const std::map<std::pair<int, long>, int>& per_field);
+
 void check_log(const cJSON* log, const Model& m, Checker& c) {
   std::map<int, std::vector<int>> seen;           // unit -> k of each applied mutation, in order
   std::map<std::pair<int, long>, int> per_field;  // (unit, field id) -> writes
   const cJSON* e = nullptr;
+  std::vector<agent::Json> members;  // a batched entry: one entry per applied alias
   cJSON_ArrayForEach(e, get(log, "entries")) {
     if (!cJSON_IsTrue(get(e, "applied"))) {
       continue;
     }
-    auto [unit, k] = classify(m, e);
-    if (unit == -2) {
-      std::string sn = text_of(get(get(get(e, "variables"), "input"), "serialNumber"));
-      if (sn.rfind(c.prefix + "-", 0) != 0) {
+    members.clear();
+    const cJSON* keys = get(e, "root_keys");
+    const cJSON* applied = get(e, "applied_keys");
+    for (int i = 0; i < cJSON_GetArraySize(keys); ++i) {
+      const std::string key = text_of(cJSON_GetArrayItem(keys, i));
+      const std::string field = text_of(cJSON_GetArrayItem(get(e, "root_fields"), i));
+      bool took = false;
+      for (int j = 0; j < cJSON_GetArraySize(applied); ++j) {
+        took = took || text_of(cJSON_GetArrayItem(applied, j)) == key;
+      }
+      if (!took || key.size() < field.size()) {
         continue;
       }
-      unit = std::atoi(sn.c_str() + c.prefix.size() + 1);
-      k = 0;
+      // The batch aliases a member's field `b<n>_<field>` and its variables `$b<n>_<name>`.
+      const std::string prefix = key.substr(0, key.size() - field.size());
+      agent::Json one(cJSON_CreateObject());
+      cJSON* fields = cJSON_AddArrayToObject(one.get(), "root_fields");
+      cJSON_AddItemToArray(fields, cJSON_CreateString(field.c_str()));
+      cJSON* vars = cJSON_AddObjectToObject(one.get(), "variables");
+      const cJSON* in = get(get(e, "variables"), (prefix + "input").c_str());
+      cJSON_AddItemToObject(vars, "input", in != nullptr ? cJSON_Duplicate(in, 1) : cJSON_CreateNull());
+      members.push_back(std::move(one));
     }
-    if (unit < 0) {
-      continue;
+    if (keys == nullptr) {
+      members.emplace_back(cJSON_Duplicate(e, 1));  // a log without aliases information
     }
-    seen[unit].push_back(k);
-    if (k == 4 || k == 7) {
-      ++per_field[{unit, id_of(get(get(get(e, "variables"), "input"), "id"))}];
+    for (const auto& member : members) {
+      check_applied(m, c, member.get(), seen, per_field);
     }
   }
+  finish_log_check(c, seen, per_field);
+}
+
+void check_applied(const Model& m, Checker& c, const cJSON* e, std::map<int, std::vector<int>>& seen,
+                   std::map<std::pair<int, long>, int>& per_field) {
+  auto [unit, k] = classify(m, e);
+  if (unit == -2) {
+    std::string sn = text_of(get(get(get(e, "variables"), "input"), "serialNumber"));
+    if (sn.rfind(c.prefix + "-", 0) != 0) {
+      return;
+    }
+    unit = std::atoi(sn.c_str() + c.prefix.size() + 1);
+    k = 0;
+  }
+  if (unit < 0) {
+    return;
+  }
+  seen[unit].push_back(k);
+  if (k == 4 || k == 7) {
+    ++per_field[{unit, id_of(get(get(get(e, "variables"), "input"), "id"))}];
+  }
+}
+
+void finish_log_check(Checker& c, std::map<int, std::vector<int>>& seen,
+                      const std::map<std::pair<int, long>, int>& per_field) {
   for (const auto& [key, count] : per_field) {
     if (count != 1) {
       c.bad(recipe_serial(c.prefix, key.first) + ": field " + std::to_string(key.second) + " written " +

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The /_sim admin API (JSON, no auth; the simulator binds to loopback by default).
 
-  GET    /_sim/health                       {"ok": true, "pid": N}
+  GET    /_sim/health                       {"ok": true, "pid": N, "connections": N, "tls_resumed": N}
+                                            (connections accepted; of those, TLS sessions resumed)
   GET    /_sim/state                        full state dump (+ revoked clients, config)
   GET    /_sim/log?since=SEQ&limit=N        request log entries after SEQ
   DELETE /_sim/log                          clear the request log
@@ -12,7 +13,8 @@
   POST   /_sim/clients/<client_id>/revoke   disable an API key (grants and its tokens fail)
   POST   /_sim/clients/<client_id>/restore  enable it again
   GET    /_sim/config | POST /_sim/config   etag_conflict_status, validation_error_status,
-                                            token_ttl, fault_seed
+                                            token_ttl, fault_seed, max_root_fields (refuse
+                                            larger documents, as a complexity limit; 0 = none)
   POST   /_sim/touch {"table", "id"}        rotate a record's _etag (someone else edited it)
   POST   /_sim/set {"table", "id", "fields"} overwrite record fields (rotates _etag)
   POST   /_sim/reset                        reload the fixture; clear faults, log, revocations
@@ -80,6 +82,10 @@ def _config(sim, server, body):
                 if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                     raise ValueError("token_ttl: expected whole seconds >= 1, got %r" % (value,))
                 sim.config.token_ttl = value
+            elif key == "max_root_fields":
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise ValueError("max_root_fields: expected a count >= 0, got %r" % (value,))
+                sim.config.max_root_fields = value
             elif key == "fault_seed":
                 server.faults.seed(value)
             else:
@@ -105,7 +111,8 @@ def admin(server, method, url, body):
 def _admin(server, sim, method, path, query, data):
     route = (method, path)
     if route == ("GET", "/_sim/health"):
-        return 200, JSON, {"ok": True, "pid": os.getpid()}
+        return 200, JSON, {"ok": True, "pid": os.getpid(), "connections": server.connections,
+                           "tls_resumed": server.tls_resumed}
     if route == ("GET", "/_sim/state"):
         return 200, JSON, sim.state()
     if route == ("GET", "/_sim/log"):

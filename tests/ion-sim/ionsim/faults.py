@@ -9,7 +9,12 @@ until cleared), each time with `probability`. Kinds:
   delay             sleep `seconds`, then handle the request normally
   close             close the connection before the request is applied (no reply)
   drop_after_apply  apply the request, then close the connection without replying
-  graphql_error     answer 200 with one GraphQL error (`message`, `code`), nothing applied
+  graphql_error     answer 200 with one GraphQL error (`message`, `code`), nothing applied; in a
+                    document of several top-level fields (aliases, a batch) only the fields
+                    `operation` names (else the first) fail, each with its error and `path`,
+                    and the others execute
+`reused_only: true` fires only on a request that is not the first on its connection (the
+kept-alive case: `drop_after_apply` there is what tempts a client into a silent resend).
 Any kind also takes `delay` (seconds to wait before acting, e.g. a 502 after 30 s).
 Thread-safety: one lock inside; the random source can be seeded for repeatable runs.
 """
@@ -57,6 +62,7 @@ def normalize(spec):
         "match": match,
         "operation": spec.get("operation"),
         "mutations_only": bool(spec.get("mutations_only", False)),
+        "reused_only": bool(spec.get("reused_only", False)),
         "count": _number(spec, "count", default_count, int, 1),
         "probability": probability,
         "status": _number(spec, "status", 429 if kind == "rate_limit" else 503, int, 100),
@@ -98,8 +104,10 @@ class FaultTable:
             return [dict(f) for f in self._faults]
 
     @staticmethod
-    def _matches(fault, endpoint, operations, is_mutation):
+    def _matches(fault, endpoint, operations, is_mutation, reused):
         if fault["match"] != "any" and fault["match"] != endpoint:
+            return False
+        if fault["reused_only"] and not reused:
             return False
         if fault["mutations_only"] and not is_mutation:
             return False
@@ -107,11 +115,11 @@ class FaultTable:
             return False
         return True
 
-    def take(self, endpoint, operations=(), is_mutation=False):
+    def take(self, endpoint, operations=(), is_mutation=False, reused=False):
         """The fault that fires for this request, if any (consumes one count)."""
         with self._lock:
             for fault in self._faults:
-                if not self._matches(fault, endpoint, operations, is_mutation):
+                if not self._matches(fault, endpoint, operations, is_mutation, reused):
                     continue
                 if fault["probability"] < 1.0 and self._random.random() >= fault["probability"]:
                     continue

@@ -97,12 +97,24 @@ def build_schema(sdl_text):
 class Prepared:
     """A parsed and validated document: reused for every request with the same text."""
 
-    __slots__ = ("document", "errors", "operations")
+    __slots__ = ("document", "errors", "operations", "keys")
 
-    def __init__(self, document, errors, operations):
+    def __init__(self, document, errors, operations, keys=None):
         self.document = document
         self.errors = errors  # list of formatted error dicts, or []
         self.operations = operations  # {name or None: (op_type, [root field names])}
+        self.keys = keys or {}  # {name or None: [root response keys (alias or name)]}
+
+    def root_keys(self, name):
+        """[(response key, field name)] of the operation's top-level fields."""
+        op = self.operation(name)
+        if op is None:
+            return []
+        if not name and len(self.keys) == 1:
+            keys = next(iter(self.keys.values()))
+        else:
+            keys = self.keys.get(name, [])
+        return list(zip(keys, op[1]))
 
     def operation(self, name):
         if name:
@@ -117,14 +129,16 @@ def _op_type(op):
     return getattr(t, "value", t)
 
 
-def _collect_operations(document):
+def _collect_operations(document, ops_keys):
     ops = {}
     for d in document.definitions:
         if not hasattr(d, "operation"):
             continue
         name = d.name.value if d.name else None
         fields = [s.name.value for s in d.selection_set.selections if hasattr(s, "name") and s.name]
+        keys = [(s.alias or s.name).value for s in d.selection_set.selections if hasattr(s, "name") and s.name]
         ops[name] = (_op_type(d), fields)
+        ops_keys[name] = keys
     return ops
 
 
@@ -145,14 +159,27 @@ class Engine:
         except graphql.GraphQLError as e:
             return Prepared(None, [format_error(e)], {})
         errors = [format_error(e) for e in validate(self.schema, document)]
-        prepared = Prepared(document, errors, _collect_operations(document))
+        keys = {}
+        prepared = Prepared(document, errors, _collect_operations(document, keys), keys)
         with self._cache_lock:
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()
             self._cache[text] = prepared
         return prepared
 
-    def execute(self, prepared, root, variables, operation_name):
+    def execute(self, prepared, root, variables, operation_name, fail_fields=None):
+        """fail_fields: {response key: SimError} for top-level fields that fail on their own
+        (standard GraphQL: null with an error whose path names the alias; the others run)."""
+        middleware = None
+        if fail_fields:
+            def fail_top_level(next_, source, info, **args):
+                path = info.path  # graphql-core 2: a list; 3: a linked Path
+                key = (path[0] if len(path) == 1 else None) if isinstance(path, list) else (
+                    path.key if path.prev is None else None)
+                if key in fail_fields:
+                    raise fail_fields[key]
+                return next_(source, info, **args)
+            middleware = [fail_top_level]
         try:
             result = execute(
                 self.schema,
@@ -160,6 +187,7 @@ class Engine:
                 root_value=root,
                 variable_values=variables,
                 operation_name=operation_name,
+                middleware=middleware,
             )
         except graphql.GraphQLError as e:
             # graphql-core 2 raises for bad variables; 3 returns them as errors.

@@ -14,6 +14,7 @@ import json
 import socket
 import ssl
 import sys
+import threading
 import time
 import traceback
 import urllib.parse
@@ -38,11 +39,16 @@ class SimHTTPServer(ThreadingHTTPServer):
         self.faults = faults_mod.FaultTable()
         self.ssl_context = ssl_context
         self.verbose = verbose
+        self.connections = 0  # accepted (a TLS handshake each, full or resumed)
+        self.tls_resumed = 0
+        self.counter_lock = threading.Lock()
         super().__init__(address, Handler)
 
     def finish_request(self, request, client_address):
         # Small request/response pairs on keep-alive connections: without TCP_NODELAY, Nagle
         # and the client's delayed ACK add ~40 ms per request.
+        with self.counter_lock:
+            self.connections += 1
         try:
             request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
@@ -52,6 +58,9 @@ class SimHTTPServer(ThreadingHTTPServer):
                 request.settimeout(10)
                 request = self.ssl_context.wrap_socket(request, server_side=True)
                 request.settimeout(None)
+                if request.session_reused:
+                    with self.counter_lock:
+                        self.tls_resumed += 1
             except (ssl.SSLError, OSError):
                 return  # a client that does not trust the CA, or a port scanner
         try:
@@ -182,21 +191,27 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(payload.get("query"), str):
                 op = sim.engine.prepare(payload["query"]).operation(payload.get("operationName"))
                 if op is not None:
-                    entry.update(operation_type=op[0], root_fields=op[1])
-        fault = self.server.faults.take(endpoint, names, is_mutation)
+                    entry.update(operation_type=op[0], root_fields=op[1],
+                                 root_keys=[k for k, _ in sim.engine.prepare(payload["query"]).root_keys(
+                                     payload.get("operationName"))])
+        self.requests_served = getattr(self, "requests_served", 0) + 1
+        fault = self.server.faults.take(endpoint, names, is_mutation, reused=self.requests_served > 1)
+        fail_fields = None
         if fault is not None:
             entry["fault"] = fault["kind"]
             if fault["delay"]:
                 time.sleep(fault["delay"])
+            if fault["kind"] == "graphql_error":
+                fail_fields = _failing_fields(sim, payload, fault)
             if fault["kind"] == "delay":
                 time.sleep(fault["seconds"])
-            elif fault["kind"] != "drop_after_apply":
+            elif fault["kind"] != "drop_after_apply" and fail_fields is None:
                 return self._fault_reply(fault, entry, started)
         if endpoint == "token":
             status, headers, out = sim.token(self.headers, body, entry)
             entry["auth"] = "granted" if status == 200 else out.get("error")
         else:
-            status, headers, out = self._graphql(payload, entry)
+            status, headers, out = self._graphql(payload, entry, fail_fields)
         entry.update(status=status, duration_ms=round((time.time() - started) * 1000, 3))
         if fault is not None and fault["kind"] == "drop_after_apply":
             entry["status"] = None
@@ -226,7 +241,7 @@ class Handler(BaseHTTPRequestHandler):
         self._record(entry)
         self._send(status, headers, body)
 
-    def _graphql(self, payload, entry):
+    def _graphql(self, payload, entry, fail_fields=None):
         sim = self.server.sim
         user_id, denied = sim.authenticate(self.headers.get("Authorization"), entry)
         if denied is not None:
@@ -243,10 +258,27 @@ class Handler(BaseHTTPRequestHandler):
                 results.append(out)
             entry["applied"] = any(i["applied"] for i in entry["batch_items"])
             return 200, JSON, results
-        return sim.graphql(payload, user_id, entry)
+        return sim.graphql(payload, user_id, entry, fail_fields)
 
 
 _BAD_JSON = object()
+
+
+def _failing_fields(sim, payload, fault):
+    """For a graphql_error fault on a document with several top-level fields (a batch of
+    aliases): {response key: SimError} for the fields it hits (those named by `operation`,
+    else the first), so only they fail, each with its own error and path, as a rule on one
+    field would at ION. None for a one-field document: the whole request is refused as before."""
+    from .gql import SimError
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return None
+    keys = sim.engine.prepare(payload["query"]).root_keys(payload.get("operationName"))
+    if len(keys) < 2:
+        return None
+    hit = [k for k, field in keys if fault["operation"] in (field, k)] if fault["operation"] else [keys[0][0]]
+    if not hit:
+        return None  # the fault matched the operation's name: the whole document fails
+    return {k: SimError(fault["message"], fault["code"]) for k in hit}
 
 
 def describe(sim, endpoint, body):
@@ -267,6 +299,7 @@ def describe(sim, endpoint, body):
             name = item.get("operationName") or next((n for n, o in prepared.operations.items() if o is op), None)
             names.extend([name] if name else [])
             names.extend(op[1])
+            names.extend(k for k, _ in prepared.root_keys(item.get("operationName")))  # aliases
             is_mutation = is_mutation or op[0] == "mutation"
     return payload, names, is_mutation
 

@@ -41,6 +41,9 @@ class Config:
         self.token_ttl = token_ttl
         self.etag_conflict_status = etag_conflict_status
         self.validation_error_status = validation_error_status
+        # A real server's depth/complexity limit, crudely: documents with more top-level
+        # fields are refused before anything executes (0 = no limit).
+        self.max_root_fields = 0
 
     def as_dict(self):
         return dict(self.__dict__)
@@ -131,8 +134,9 @@ class Sim:
         user_id = key["user_id"] if key else int(claims.get("sub", 0))
         return user_id, None
 
-    def graphql(self, payload, user_id, entry):
-        """Executes one request object {query, variables, operationName}."""
+    def graphql(self, payload, user_id, entry, fail_fields=None):
+        """Executes one request object {query, variables, operationName}; fail_fields as in
+        Engine.execute (the graphql_error fault on one field of a multi-field document)."""
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
             return _gql_error(400, "Must provide query string.")
         variables = payload.get("variables")
@@ -143,15 +147,21 @@ class Sim:
         prepared = self.engine.prepare(payload["query"])
         op = prepared.operation(op_name)
         if op is not None:
-            entry.update(operation_type=op[0], root_fields=op[1])
+            entry.update(operation_type=op[0], root_fields=op[1],
+                         root_keys=[k for k, _ in prepared.root_keys(op_name)])
         if prepared.document is None:
             entry["errors"] = [e["message"] for e in prepared.errors]
             return 400, JSON, {"errors": prepared.errors}
         if prepared.errors:
             entry["errors"] = [e["message"] for e in prepared.errors]
             return self.config.validation_error_status, JSON, {"errors": prepared.errors}
+        if op is not None and 0 < self.config.max_root_fields < len(op[1]):
+            message = "Query is too complex: %d top-level fields, at most %d" % (len(op[1]), self.config.max_root_fields)
+            entry["errors"] = [message]
+            return self.config.validation_error_status, JSON, {"errors": [{"message": message}]}
         with self.lock:
-            data, errors = self.engine.execute(prepared, Root(self.store, user_id), variables or {}, op_name)
+            data, errors = self.engine.execute(prepared, Root(self.store, user_id), variables or {}, op_name,
+                                               fail_fields)
         return self._result(data, errors, op, entry)
 
     def _result(self, data, errors, op, entry):
@@ -169,6 +179,8 @@ class Sim:
             status = self.config.etag_conflict_status
         entry["applied"] = bool(op and op[0] == "mutation" and data
                                 and any(v is not None for v in data.values()))
+        if op and op[0] == "mutation":  # per top-level field (alias): which ones took effect
+            entry["applied_keys"] = [k for k, v in (data or {}).items() if v is not None]
         return status, JSON, body
 
     # ---- admin -----------------------------------------------------------------------------

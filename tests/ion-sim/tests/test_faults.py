@@ -208,3 +208,48 @@ def test_simctl_summary_shows_runs_and_units(sim):
                          stdout=subprocess.PIPE, check=True).stdout.decode()
     assert "1901   IN_PROGRESS" in out and "19012  TODO" in out
     assert "SN-000101" in out and "RECEIVING" in out and "dented" in out
+
+
+BATCH_ISSUES = ("mutation Batch($a: CreateIssueInput!, $b: CreateIssueInput!, $c: CreateIssueInput!) {"
+                " a1: createIssue(input: $a) { issue { id } } a2: createIssue(input: $b) { issue { id } }"
+                " a3: createIssue(input: $c) { issue { id } } }")
+
+
+def batch_vars():
+    return {k: {"partInventoryId": 1001, "title": k} for k in ("a", "b", "c")}
+
+
+def test_aliased_fields_execute_independently_and_a_fault_hits_one_alias(sim):
+    sim.admin("POST", "/faults", {"kind": "graphql_error", "operation": "a2", "message": "Rule says no",
+                                  "code": "FORBIDDEN"})
+    status, body = sim.gql(BATCH_ISSUES, batch_vars())
+    assert status == 200
+    assert body["data"]["a1"]["issue"]["id"] and body["data"]["a3"]["issue"]["id"]
+    assert body["data"]["a2"] is None
+    assert [(e["message"], e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        ("Rule says no", ["a2"], "FORBIDDEN")]
+    assert issue_count(sim) == 2
+    # Without `operation`, the first field of a multi-field document is the one that fails.
+    sim.admin("POST", "/faults", {"kind": "graphql_error"})
+    status, body = sim.gql(BATCH_ISSUES, batch_vars())
+    assert body["data"]["a1"] is None and body["errors"][0]["path"] == ["a1"] and body["data"]["a3"]
+    assert issue_count(sim) == 4
+    # A one-field document is refused as a whole, as before.
+    sim.admin("POST", "/faults", {"kind": "graphql_error"})
+    status, body = create_issue(sim)
+    assert body["data"] is None and "path" not in body["errors"][0]
+    assert issue_count(sim) == 4
+
+
+def test_drop_after_apply_on_a_reused_connection_only(sim):
+    token = sim.token()
+    sim.admin("POST", "/faults", {"kind": "drop_after_apply", "mutations_only": True, "reused_only": True})
+    conn = sim.connect()
+    try:
+        assert create_issue(sim, "first", token=token, conn=conn)[0] == 200  # first on its connection
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            create_issue(sim, "second", token=token, conn=conn)  # kept alive, applied, dropped
+    finally:
+        conn.close()
+    assert issue_count(sim) == 2
+    assert sim.admin("GET", "/faults")["faults"] == []

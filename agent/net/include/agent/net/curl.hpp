@@ -13,10 +13,14 @@ namespace detail {
 inline void curl_multi_free(CURLM* m) noexcept {
   curl_multi_cleanup(m);
 }
+inline void curl_share_free(CURLSH* s) noexcept {
+  curl_share_cleanup(s);
+}
 }  // namespace detail
 
 using CurlEasy = hal::CHandle<CURL, curl_easy_cleanup>;
 using CurlMulti = hal::CHandle<CURLM, detail::curl_multi_free>;
+using CurlShare = hal::CHandle<CURLSH, detail::curl_share_free>;
 using CurlSlist = hal::CHandle<curl_slist, curl_slist_free_all>;
 
 }  // namespace agent

@@ -16,15 +16,28 @@
 //   other non-2xx → http_status; errors[] → graphql_errors; bad JSON → malformed; else ok.
 // If no token can be had, requests complete with the token failure's outcome
 // (credentials / network / timeout / server_error ...) and token_stage = true.
+//
+// On the wire (DESIGN.md "On the wire"): submit() only queues; the requests submitted in one
+// turn of the loop leave together at the next perform()/wait(), queries in one aliased
+// document and mutations in another (agent/graphql/batch.hpp), at most `batch_max` requests
+// each. Every member gets its own response, classified as if it had been sent alone;
+// a batch ION refuses (no data, only errors) is sent again one request at a time; a mutation
+// batch answered with `data: null` (or an error naming no member) completes every member as
+// `network` ("in doubt"), so each op looks before it acts again. One kept-alive connection
+// (HTTP/2 where ALPN offers it) carries everything; mutation bodies cannot be rewound, so
+// libcurl's silent resend on a dead reused connection fails (CURLE_SEND_FAIL_REWIND →
+// network, in doubt) instead of applying a mutation twice.
 #pragma once
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/crypto/secret.hpp"
+#include "agent/graphql/batch.hpp"
 #include "agent/graphql/graphql.hpp"
 #include "agent/net/http_multi.hpp"
 #include "agent/net/http_settings.hpp"
@@ -42,6 +55,8 @@ struct GraphqlClientOptions {
   TokenPolicy token_policy;
   // Cap for timeout(); HttpMulti::kForever lets an idle client sleep without any deadline.
   std::chrono::milliseconds max_idle_wait{1000};
+  // Requests per batched document (each aliased); 1 = every request on its own.
+  std::size_t batch_max = 25;
 };
 
 class CurlGraphqlClient final : public GraphqlClient {
@@ -64,26 +79,45 @@ class CurlGraphqlClient final : public GraphqlClient {
   TokenStatus token_status() const { return tokens_.status(); }
   TokenManager& tokens() { return tokens_; }
   std::uint64_t connections_opened() const { return multi_.connections_opened(); }
+  std::uint64_t requests_sent() const { return requests_; }  // HTTP requests to /graphql
+  std::uint64_t batches_sent() const { return batches_; }    // of which carried >1 request
+  std::uint64_t batches_refused() const { return refused_batches_; }
   const std::string& graphql_url() const { return graphql_url_; }
 
  private:
+  struct Queued {
+    GraphqlRequest request;
+    Callback done;
+    bool solo = false;  // never batched (the fallback after ION refused a batch)
+  };
   struct Pending;
   CurlGraphqlClient(GraphqlClientOptions options, const hal::Clock& clock);
+  void flush();
+  void start_single(Queued item);
+  void start_batch(std::vector<Queued> members, std::vector<BatchMember> parts);
   void dispatch_waiting();
   void start(std::shared_ptr<Pending> p);
   void finished(std::shared_ptr<Pending> p, CURL* easy, CURLcode rc);
+  void finished_batch(Pending& p, long status);
+  void retry_after_401(std::shared_ptr<Pending> p, const std::string& why);
   void complete(Pending& p, GraphqlResponse r);
+  void complete_all(Pending& p, const std::function<GraphqlResponse()>& make);
   void fail_waiting_with_token_failure();
   bool busy() const { return !waiting_.empty() || active_ > 0; }
 
   std::string graphql_url_;
   HttpSettings http_;
   std::chrono::milliseconds max_idle_wait_;
+  std::size_t batch_max_;
   HttpMulti multi_;
   TokenManager tokens_;
+  std::deque<Queued> queued_;                               // submitted, not yet flushed
   std::deque<std::shared_ptr<Pending>> waiting_;            // for a token
   std::size_t active_ = 0;                                  // GraphQL transfers on the multi
   std::deque<std::pair<Callback, GraphqlResponse>> ready_;  // completions not yet delivered
+  std::uint64_t requests_ = 0;
+  std::uint64_t batches_ = 0;
+  std::uint64_t refused_batches_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

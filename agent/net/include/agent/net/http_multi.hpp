@@ -2,7 +2,9 @@
 // HttpMulti: one libcurl multi handle and the transfers running on it, for a single-threaded
 // event loop. add() never blocks; perform() advances every transfer and runs the completion
 // callback of each finished one (callbacks may add() new transfers). Connections are kept in
-// the multi's cache and reused (keep-alive) across requests to the same host.
+// the multi's cache and reused (keep-alive) across requests to the same host: at most one
+// per host (HTTP/2 multiplexed where ALPN offers it), TLS sessions resumed across
+// reconnects through a curl share handle.
 //
 // Loop integration: either call wait() (curl_multi_poll with the caller's extra fds, e.g.
 // scanner and GPIO fds) or put multi() into your own poll via curl_multi_fdset/socket
@@ -59,6 +61,7 @@ class HttpMulti {
     Done done;
   };
   CurlMulti multi_;
+  CurlShare share_;  // SSL sessions and DNS, for every transfer on this multi
   std::map<CURL*, Transfer> transfers_;
   std::uint64_t connections_opened_ = 0;
 };

@@ -42,6 +42,9 @@ struct IonSettings {
   int retry_cap_ms = 300000;
   // A rejected key (invalid_client: revoked or wrong) is tried again only this often.
   int rejected_retry_ms = 900000;
+  // Lookups of many intents share one GraphQL document, mutations another (aliases), at most
+  // this many requests each (agent/net/curl_graphql_client.hpp); 1 = no batching.
+  int batch_max = 25;
 };
 
 // One input. Keys mirror the HAL option structs (hal/linux/*_scanner.hpp, hal/gpio_spec.hpp);
