@@ -4,11 +4,51 @@
 # does not care whether it came from a CMake config, pkg-config or a bare find_library.
 find_package(PkgConfig REQUIRED)
 
-# ion_pkg(<name> <module>...): ion::<name> from pkg-config; honours ION_AGENT_STATIC.
+# ion_static_archives(<out> <flag>...): ION_AGENT_EMBEDDED links a library and what it needs
+# from static archives but the C library itself from libc.so: each -l<lib> becomes the path of
+# lib<lib>.a (from the flags' -L folders first), a .so path its .a sibling; the C library's
+# parts (c, m, dl, pthread, rt) stay -l flags. A missing archive is an error, not a silent
+# shared link.
+function(ion_static_archives out)
+  set(_dirs)
+  set(_res)
+  foreach(_f IN LISTS ARGN)
+    if(_f MATCHES "^-L(.+)")
+      list(APPEND _dirs "${CMAKE_MATCH_1}")
+    elseif(_f MATCHES "^-l(gcc|gcc_s)$")
+      # The compiler driver links its runtime itself (-static-libgcc: the archive).
+    elseif(_f MATCHES "^-l(c|m|dl|pthread|rt)$")
+      list(APPEND _res "${_f}")
+    elseif(_f MATCHES "^-l(.+)")
+      set(_n "${CMAKE_MATCH_1}")
+      find_library(ION_ARCHIVE_${_n} NAMES lib${_n}.a HINTS ${_dirs})
+      if(NOT ION_ARCHIVE_${_n})
+        message(FATAL_ERROR "ION_AGENT_EMBEDDED: no static lib${_n}.a (tests/bench/footprint.sh builds them)")
+      endif()
+      list(APPEND _res "${ION_ARCHIVE_${_n}}")
+    elseif(_f MATCHES "^(.*)\\.so[.0-9]*$")
+      if(NOT EXISTS "${CMAKE_MATCH_1}.a")
+        message(FATAL_ERROR "ION_AGENT_EMBEDDED: ${_f} has no static ${CMAKE_MATCH_1}.a")
+      endif()
+      list(APPEND _res "${CMAKE_MATCH_1}.a")
+    else()
+      list(APPEND _res "${_f}")
+    endif()
+  endforeach()
+  set(${out} "${_res}" PARENT_SCOPE)
+endfunction()
+
+# ion_pkg(<name> <module>...): ion::<name> from pkg-config; honours ION_AGENT_STATIC and
+# ION_AGENT_EMBEDDED (static archives for every <name> but gpiod).
 function(ion_pkg name)
   pkg_check_modules(ION_PC_${name} REQUIRED ${ARGN})
   add_library(ion::${name} INTERFACE IMPORTED GLOBAL)
-  if(ION_AGENT_STATIC)
+  if(ION_AGENT_EMBEDDED AND NOT name STREQUAL "gpiod")
+    ion_static_archives(_libs ${ION_PC_${name}_STATIC_LDFLAGS})
+    set(_inc ${ION_PC_${name}_STATIC_INCLUDE_DIRS})
+    set(_cflags ${ION_PC_${name}_STATIC_CFLAGS_OTHER})
+    message(STATUS "ion::${name} (static): ${_libs}")
+  elseif(ION_AGENT_STATIC)
     set(_libs ${ION_PC_${name}_STATIC_LDFLAGS})
     set(_inc ${ION_PC_${name}_STATIC_INCLUDE_DIRS})
     set(_cflags ${ION_PC_${name}_STATIC_CFLAGS_OTHER})
@@ -58,16 +98,24 @@ message(STATUS "PKCS#11 key provider: ${ION_HAVE_PKCS11}")
 
 # Mbed TLS: 3.x ships a CMake config (and .pc files); Debian's 2.28 ships neither.
 add_library(ion::mbedtls INTERFACE IMPORTED GLOBAL)
-find_package(MbedTLS CONFIG QUIET)
+if(ION_AGENT_EMBEDDED)
+  set(_mb_names libmbedtls.a libmbedx509.a libmbedcrypto.a)  # the archives, not the CMake config
+else()
+  set(_mb_names mbedtls mbedx509 mbedcrypto)
+  find_package(MbedTLS CONFIG QUIET)
+endif()
 if(MbedTLS_FOUND)
   set_target_properties(ion::mbedtls PROPERTIES
     INTERFACE_LINK_LIBRARIES "MbedTLS::mbedtls;MbedTLS::mbedx509;MbedTLS::mbedcrypto")
   set(ION_MBEDTLS_HOW "CMake config ${MbedTLS_VERSION}")
 else()
   find_path(MBEDTLS_INCLUDE_DIR mbedtls/version.h REQUIRED)
-  find_library(MBEDTLS_LIB mbedtls REQUIRED)
-  find_library(MBEDX509_LIB mbedx509 REQUIRED)
-  find_library(MBEDCRYPTO_LIB mbedcrypto REQUIRED)
+  list(GET _mb_names 0 _mb_tls)
+  list(GET _mb_names 1 _mb_x509)
+  list(GET _mb_names 2 _mb_crypto)
+  find_library(MBEDTLS_LIB NAMES ${_mb_tls} REQUIRED)
+  find_library(MBEDX509_LIB NAMES ${_mb_x509} REQUIRED)
+  find_library(MBEDCRYPTO_LIB NAMES ${_mb_crypto} REQUIRED)
   set_target_properties(ion::mbedtls PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${MBEDTLS_INCLUDE_DIR}"
     INTERFACE_LINK_LIBRARIES "${MBEDTLS_LIB};${MBEDX509_LIB};${MBEDCRYPTO_LIB}")

@@ -4,6 +4,7 @@
 // wrong environment, and the classification of concurrency, 429 and 5xx answers.
 #include <CppUTest/TestHarness.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -200,6 +201,42 @@ TEST(GraphqlClient, WrongCaIsRefused) {
     CHECK_TRUE(r.token_stage);
   }
   CHECK_EQUAL(0, sim.count_requests("token"));  // nothing got past the handshake
+}
+
+// A CA directory (CURLOPT_CAPATH) instead of a file, as OpenSSL reads it (<subject hash>.0
+// links, what c_rehash/update-ca-certificates make) and Mbed TLS reads it (every file): the
+// embedded build's libcurl on Mbed TLS must trust and refuse exactly like Debian's on OpenSSL.
+TEST(GraphqlClient, CaDirectoryIsTrustedAndADirectoryWithoutTheCaIsRefused) {
+  ion_test::IonSim sim;
+  CHECK_TRUE_TEXT(sim.ok(), sim.error().c_str());
+  ion_test::IonSim other;
+  CHECK_TRUE_TEXT(other.ok(), other.error().c_str());
+  for (const ion_test::IonSim* trusted : {&sim, &other}) {
+    const std::string dir = trusted->temp_dir() + "/ca-dir";
+    const std::string cmd = "mkdir -p '" + dir + "' && cp '" + trusted->ca() + "' '" + dir +
+                            "/ca.pem' && ln -sf ca.pem \"" + dir + "/$(openssl x509 -hash -noout -in '" +
+                            trusted->ca() + "').0\"";
+    CHECK_EQUAL_TEXT(0, std::system(cmd.c_str()), cmd.c_str());
+    agent::GraphqlClientOptions o;
+    o.api_url = sim.api_url();
+    o.token_url = sim.token_url();
+    o.client_id = ion_test::kSimClientId;
+    CHECK_TRUE(o.client_secret.assign(ion_test::kSimClientSecret));
+    o.http.ca_path = dir;  // no CA file: libcurl's default bundle, which lacks the test CA
+    o.http.proxy = "direct";
+    auto c = agent::CurlGraphqlClient::create(std::move(o), clock);
+    CHECK_TRUE_TEXT(c.ok(), c.ok() ? "" : c.error().what.c_str());
+    auto r = query(**c, kMe);
+    if (trusted == &sim) {
+      CHECK_EQUAL_TEXT(static_cast<int>(GraphqlOutcome::ok), static_cast<int>(r.outcome),
+                       r.summary().c_str());
+      CHECK_EQUAL(42, me_id(r));
+    } else {
+      CHECK_EQUAL_TEXT(static_cast<int>(GraphqlOutcome::network), static_cast<int>(r.outcome),
+                       r.summary().c_str());
+      CHECK_TRUE(r.tls_failure);
+    }
+  }
 }
 
 TEST(GraphqlClient, PinnedPublicKeyMismatchIsRefused) {

@@ -110,6 +110,11 @@ def run(args, state_dir):
         print("ion-sim: listen on %s:%d: %s" % (args.bind, args.port, e), file=sys.stderr)
         return 4
     port = server.server_address[1]
+    # ION_SIM_URL_HOST: the name the advertised URLs use instead of the address (the server
+    # certificate also names DNS:localhost). Mbed TLS 2.28 cannot match an IP address against
+    # a certificate, so the embedded build's tests reach the simulator as localhost (HTTPS only).
+    if not args.http:
+        host = os.environ.get("ION_SIM_URL_HOST") or host
     url_host = "[%s]" % host if ":" in host else host
     api_url = "%s://%s:%d" % (scheme, url_host, port)
     sim.tokens.issuer = api_url + "/realms/api-keys"

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The embedded footprint: builds ion-agent as a board image carries it (CMakePresets.json
+# preset "embedded", ION_AGENT_EMBEDDED) from the distribution's own source packages, leaves
+# the unstripped binary in DIR and prints its figures (tests/bench/footprint_measure.py):
+# stripped size, what ldd lists, idle RSS/PSS/USS, start to READY=1, bytes written per
+# accepted event. Figures are printed, not asserted.
+#
+#   tests/bench/footprint.sh --out DIR [--build DIR] [--tests] [--no-measure]
+#
+#   --build DIR     the ion-agent build folder (default build-embedded, the preset's)
+#   --tests         also build the test suites in that configuration (the CI leg runs them)
+#   --targets "T.." build only these targets (default: all of the build folder)
+#   --no-measure    build only
+#
+# What it builds, once per source version (cached under build-ci/cache/embedded/, or
+# ION_FOOTPRINT_CACHE; delete it to start over):
+#   libcurl  Debian's curl source package (apt-get source, with deb-src lines for the
+#            machine's own Debian mirrors given to apt for this script only, in the cache
+#            folder; /etc/apt is not touched), built as Yocto and Buildroot build it for a
+#            device: static, HTTP and HTTPS only, TLS by Mbed TLS, zlib for gzip responses;
+#            no OpenSSL/GnuTLS, IDN, PSL, LDAP, SSH, RTMP, Kerberos/GSS-API, NTLM, HTTP/2.
+#            CA defaults as Debian's libcurl (/etc/ssl/certs/ca-certificates.crt, /etc/ssl/certs).
+#   cJSON    Debian's cjson source package, static (libcjson-dev ships no .a).
+# Mbed TLS, SQLite and zlib come from the -dev packages' static archives (libmbedtls-dev,
+# libsqlite3-dev, zlib1g-dev); libgpiod and libc stay shared.
+# Cold run on 2 cores: about 3 minutes for libcurl and cJSON, then the agent; warm: the agent.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+OUT="" BUILD=build-embedded TESTS=OFF MEASURE=1 TARGETS=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --out) OUT=$2; shift 2 ;;
+    --build) BUILD=$2; shift 2 ;;
+    --tests) TESTS=ON; shift ;;
+    --targets) TARGETS=$2; shift 2 ;;
+    --no-measure) MEASURE=0; shift ;;
+    -h | --help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "footprint: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$OUT" ] || { echo "usage: tests/bench/footprint.sh --out DIR [--build DIR] [--tests] [--no-measure]" >&2; exit 2; }
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+CACHE=${ION_FOOTPRINT_CACHE:-$ROOT/build-ci/cache/embedded}
+JOBS=${ION_FOOTPRINT_JOBS:-$(nproc)}
+log() { echo "footprint: $*" >&2; }
+t_start=$SECONDS
+
+tests/install-deps.sh dpkg-dev zlib1g-dev
+
+# --- source packages ---------------------------------------------------------------------
+# The version of the source package a -dev package on this machine was built from: the
+# libcurl built here is the same upstream release and Debian patches as the shared one.
+src_version() { dpkg-query -W -f='${source:Version}' "$1"; }
+CURL_VER=$(src_version libcurl4-openssl-dev)
+CJSON_VER=$(src_version libcjson-dev)
+MBEDTLS_VER=$(src_version libmbedtls-dev)
+
+APT=$CACHE/apt
+apt_private() {
+  apt-get -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$APT/sources.list.d" \
+    -o Dir::State::Lists="$APT/lists" -o Dir::Cache::archives="$APT/archives" \
+    -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root "$@"
+}
+apt_private_update() {
+  [ -f "$APT/updated" ] && return
+  mkdir -p "$APT/sources.list.d" "$APT/lists/partial" "$APT/archives/partial"
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg opt=""
+  [ -f "$keyring" ] && opt="[signed-by=$keyring] "
+  # deb-src for exactly the Debian suites and mirrors the machine installs binaries from.
+  apt-get indextargets --format '$(ORIGIN)|$(REPO_URI)|$(RELEASE)|$(COMPONENT)' |
+    awk -F'|' -v opt="$opt" '$1 == "Debian" {print "deb-src " opt $2 " " $3 " " $4}' | sort -u \
+    >"$APT/sources.list.d/debian-src.list"
+  [ -s "$APT/sources.list.d/debian-src.list" ] || { log "no Debian apt sources on this machine"; exit 1; }
+  apt_private update -qq
+  touch "$APT/updated"
+}
+# fetch_source PKG VERSION DIR: DIR = the unpacked source package with Debian's patches.
+fetch_source() {
+  local pkg=$1 ver=$2 dir=$3
+  [ -f "$dir/.unpacked" ] && return
+  apt_private_update
+  rm -rf "$dir" "$dir.dl"
+  mkdir -p "$dir.dl"
+  (cd "$dir.dl" && apt_private source --download-only -qq "$pkg=$ver" >/dev/null)
+  dpkg-source -x --no-check "$dir.dl/${pkg}_${ver#*:}.dsc" "$dir" >/dev/null
+  rm -rf "$dir.dl"
+  touch "$dir/.unpacked"
+}
+
+# --- static libraries (cached per version and recipe) ---------------------------------------
+TOOLCHAIN_ARGS=()
+[ -n "${ION_FOOTPRINT_TOOLCHAIN:-}" ] && TOOLCHAIN_ARGS=(-DCMAKE_TOOLCHAIN_FILE="$ROOT/$ION_FOOTPRINT_TOOLCHAIN")
+TARGET=${ION_FOOTPRINT_TARGET:-native}
+LIB_CFLAGS="-Os -ffunction-sections -fdata-sections"
+CURL_ARGS=(
+  -DBUILD_SHARED_LIBS=OFF -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF -DENABLE_MANUAL=OFF
+  -DCURL_USE_MBEDTLS=ON -DCURL_USE_OPENSSL=OFF -DCURL_USE_GNUTLS=OFF -DCURL_USE_NSS=OFF
+  -DCURL_USE_WOLFSSL=OFF -DCURL_USE_BEARSSL=OFF -DCURL_USE_LIBSSH2=OFF -DCURL_USE_LIBSSH=OFF
+  -DCURL_USE_GSSAPI=OFF -DCURL_USE_LIBPSL=OFF -DUSE_LIBIDN2=OFF -DUSE_NGHTTP2=OFF
+  -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF -DCURL_ZLIB=ON -DENABLE_ARES=OFF -DENABLE_THREADED_RESOLVER=ON
+  -DHTTP_ONLY=ON -DCURL_DISABLE_LDAP=ON -DCURL_DISABLE_LDAPS=ON -DCURL_DISABLE_NTLM=ON
+  -DCURL_DISABLE_COOKIES=ON -DCURL_DISABLE_ALTSVC=ON -DCURL_DISABLE_HSTS=ON -DCURL_DISABLE_MIME=ON
+  -DCURL_DISABLE_NETRC=ON -DCURL_DISABLE_DOH=ON -DENABLE_WEBSOCKETS=OFF -DENABLE_UNIX_SOCKETS=OFF
+  -DCURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt -DCURL_CA_PATH=/etc/ssl/certs
+  -DCURL_CA_FALLBACK=OFF
+)
+RECIPE=$(printf '%s\n' "$LIB_CFLAGS" "${CURL_ARGS[@]}" "${TOOLCHAIN_ARGS[@]}" "$MBEDTLS_VER" | sha256sum | cut -c1-10)
+LIBS=$CACHE/$TARGET/libs-curl_${CURL_VER}-cjson_${CJSON_VER}-$RECIPE
+PREFIX_LINK=$CACHE/$TARGET/prefix
+
+LIB_LAUNCH=()
+command -v ccache >/dev/null && LIB_LAUNCH=(-DCMAKE_C_COMPILER_LAUNCHER=ccache)
+cmake_lib() {  # cmake_lib SRC BUILD ARGS...: configure, build and install into $LIBS/prefix
+  local src=$1 bld=$2
+  shift 2
+  cmake -S "$src" -B "$bld" -DCMAKE_BUILD_TYPE=MinSizeRel -DCMAKE_C_FLAGS_MINSIZEREL="$LIB_CFLAGS -DNDEBUG" \
+    -DCMAKE_INSTALL_PREFIX="$LIBS/prefix" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+    "${LIB_LAUNCH[@]}" "${TOOLCHAIN_ARGS[@]}" "$@" >"$bld.log" 2>&1 || { tail -30 "$bld.log" >&2; exit 1; }
+  cmake --build "$bld" -j"$JOBS" >>"$bld.log" 2>&1 || { tail -30 "$bld.log" >&2; exit 1; }
+  cmake --install "$bld" >>"$bld.log" 2>&1
+}
+
+if [ ! -f "$LIBS/done" ]; then
+  t0=$SECONDS
+  rm -rf "$LIBS"
+  mkdir -p "$LIBS"
+  fetch_source cjson "$CJSON_VER" "$CACHE/src/cjson-$CJSON_VER"
+  fetch_source curl "$CURL_VER" "$CACHE/src/curl-$CURL_VER"
+  log "building cJSON $CJSON_VER and libcurl $CURL_VER (Mbed TLS $MBEDTLS_VER) into $LIBS"
+  cmake_lib "$CACHE/src/cjson-$CJSON_VER" "$LIBS/build-cjson" -DBUILD_SHARED_LIBS=OFF \
+    -DENABLE_CJSON_TEST=OFF -DENABLE_CJSON_UTILS=OFF -DENABLE_CUSTOM_COMPILER_FLAGS=OFF
+  cmake_lib "$CACHE/src/curl-$CURL_VER" "$LIBS/build-curl" "${CURL_ARGS[@]}"
+  rm -rf "$LIBS/build-cjson" "$LIBS/build-curl"
+  touch "$LIBS/done"
+  log "static libraries built in $((SECONDS - t0)) s"
+else
+  log "static libraries: cached in $LIBS"
+fi
+ln -sfn "$LIBS/prefix" "$PREFIX_LINK"
+
+# --- ion-agent ----------------------------------------------------------------------------
+export CCACHE_BASEDIR=$ROOT
+LAUNCH=()
+command -v ccache >/dev/null && LAUNCH=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+PRESET=embedded
+[ "$TARGET" = native ] || PRESET=embedded-$TARGET
+t0=$SECONDS
+ION_EMBEDDED_PREFIX=$PREFIX_LINK cmake --preset "$PRESET" -B "$BUILD" -DION_AGENT_BUILD_TESTS="$TESTS" \
+  "${LAUNCH[@]}" >"$OUT/configure.log" || { cat "$OUT/configure.log" >&2; exit 1; }
+# shellcheck disable=SC2086 # TARGETS is a list of names
+cmake --build "$BUILD" -j"$JOBS" ${TARGETS:+--target $TARGETS} >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; exit 1; }
+cp "$BUILD/firmware/ion-agent" "$OUT/ion-agent"
+log "ion-agent built in $((SECONDS - t0)) s: $OUT/ion-agent (unstripped)"
+grep -E "ion::(curl|cjson|sqlite3)|Mbed TLS|libgpiod" "$OUT/configure.log" | sed 's/^-- /footprint:   /' >&2 || true
+
+STRIP=strip
+[ "$TARGET" = native ] || STRIP=$TARGET-linux-gnu-strip
+"$STRIP" -o "$OUT/ion-agent.stripped" "$OUT/ion-agent"
+echo "footprint: stripped size $(stat -c %s "$OUT/ion-agent.stripped") B (unstripped $(stat -c %s "$OUT/ion-agent") B)"
+if [ "$TARGET" = native ]; then
+  echo "footprint: ldd: $(ldd "$OUT/ion-agent" | awk '{print $1}' | grep -v vdso | tr '\n' ' ')"
+else
+  echo "footprint: NEEDED: $(readelf -d "$OUT/ion-agent" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
+fi
+if [ "$MEASURE" = 1 ] && [ "$TARGET" = native ]; then
+  ION_AGENT_EXE="$OUT/ion-agent" ION_BINARY_DIR="$BUILD" /usr/bin/python3 tests/bench/footprint_measure.py \
+    --label "embedded (ion-agent $(git describe --always --dirty 2>/dev/null || echo '?'))"
+fi
+log "done in $((SECONDS - t_start)) s"
