@@ -114,6 +114,15 @@ inline bool is_ai(const std::string& s) {
   return s.size() >= 2 && s.size() <= 4 && all_of(s, 0, is_digit);
 }
 
+// Input and output names: a letter, then up to 31 letters, digits, '_' or '-'.
+inline bool valid_name(const std::string& s) {
+  return !s.empty() && s.size() <= 32 && is_alpha(s[0]) &&
+         all_of(s, 1, [](char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '-'; });
+}
+
+// The longest time any *_ms key accepts: one hour.
+inline constexpr int kMaxMs = 3600 * 1000;
+
 // Checks `obj` against a key table and stores every key that has the right type.
 template <class T, std::size_t N>
 void read_object(ProfileReader& r, const cJSON* obj, const std::string& path, const Key<T> (&keys)[N],

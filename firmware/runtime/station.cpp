@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "station.hpp"
-
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +24,7 @@
 #include "ion_connection.hpp"
 #include "sd_notify.hpp"
 #include "station_devices.hpp"
+#include "station_impl.hpp"
 #include "station_report.hpp"
 #include "time_sync.hpp"
 
@@ -34,29 +33,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using MonoTime = hal::Clock::MonoTime;
-
-constexpr std::chrono::seconds kCredentialsRetry{5};
-
-// The outbox as the workflow's sink: an intent is accepted once append() has committed.
-class OutboxSink final : public agent::IntentSink {
- public:
-  explicit OutboxSink(agent::Outbox& outbox) : outbox_(outbox) {}
-  hal::Result<std::string> append(const agent::NewIntent& intent) override { return outbox_.append(intent); }
-  hal::Result<std::vector<std::string>> append_all(const std::vector<agent::NewIntent>& intents) override {
-    return outbox_.append_all(intents);
-  }
-  hal::Result<std::vector<std::string>> commit(const std::vector<agent::NewIntent>& intents,
-                                               const std::map<std::string, std::string>* context) override {
-    if (context == nullptr) {
-      return intents.empty() ? hal::Result<std::vector<std::string>>(std::vector<std::string>{})
-                             : outbox_.append_all(intents);
-    }
-    return outbox_.append_with_context(intents, agent::context_to_json(*context));
-  }
-
- private:
-  agent::Outbox& outbox_;
-};
 
 // GS1 AIs of a scan for rules with "gs1": labels that say they are GS1 (AIM identifier,
 // leading FNC1, "(01)..." text) and, since many scanners send neither, plain element strings
@@ -73,13 +49,6 @@ std::map<std::string, std::string> gs1_of(const hal::StationEvent& ev) {
   return d.is_gs1 && d.ok() ? d.gs1 : std::map<std::string, std::string>{};
 }
 
-agent::InterlockOptions interlock_options(const agent::Profile& p) {
-  agent::InterlockOptions o;
-  o.timeout = std::chrono::milliseconds(p.interlocks.timeout_ms);
-  o.cache = std::chrono::seconds(p.interlocks.cache_s);
-  return o;
-}
-
 StartFailure outbox_failure(const hal::Error& e) {
   switch (e.code) {
     case hal::Errc::parse:
@@ -89,41 +58,6 @@ StartFailure outbox_failure(const hal::Error& e) {
     default:
       return StartFailure::outbox_storage;  // busy, I/O, disk full: a restart may fix it
   }
-}
-
-// What fixes each vault failure: the message must not send someone to re-provision when a
-// chmod would do.
-const char* credential_fix(agent::VaultFailure f) {
-  switch (f) {
-    case agent::VaultFailure::missing:
-      return "run `ion-agent provision` first";
-    case agent::VaultFailure::loose_mode:
-      return "make credentials.sealed and device.key readable by their owner only (chmod 600)";
-    case agent::VaultFailure::unknown_format:
-      return "not a credentials file this program reads: run `ion-agent provision` again";
-    case agent::VaultFailure::auth_failed:
-      return "altered, or sealed on another board: run `ion-agent provision` again";
-    case agent::VaultFailure::key_other_device:
-      return "the key was sealed by another TPM or is not on this token: provision this board";
-    case agent::VaultFailure::key_policy:
-      return "the TPM's PCR values changed since provisioning: provision again";
-    case agent::VaultFailure::key_device_absent:
-      return "the TPM or token is not reachable (yet): check --tcti or the PKCS#11 module";
-    case agent::VaultFailure::key_wrong_pin:
-      return "the token PIN is wrong: fix the pin-source file or the ion-agent.pkcs11-pin credential";
-    case agent::VaultFailure::key_pin_locked:
-      return "the token PIN is locked or the TPM is in lockout: unlock it, then it is picked up";
-    case agent::VaultFailure::key_tampered:
-      return "the TPM or token refused the stored key blob as altered: provision again";
-    case agent::VaultFailure::key_unavailable:
-      return "sealed by a key provider this build does not include";
-    case agent::VaultFailure::board_identity:
-    case agent::VaultFailure::device_key:
-    case agent::VaultFailure::io:
-    case agent::VaultFailure::none:
-      break;
-  }
-  return "the state directory, the device key or /etc/machine-id cannot be read";
 }
 
 // An instrument's reply as it may go into a log line: bytes outside printable ASCII as \xNN.
@@ -144,58 +78,6 @@ std::string printable(const std::string& text) {
 
 }  // namespace
 
-struct Station::Impl {
-  Impl(const RunOptions& o, const hal::Clock& c) : opt(o), clock(c), time(c, o.time_sync_file) {}
-
-  RunOptions opt;
-  const hal::Clock& clock;
-  std::shared_ptr<const agent::Profile> profile;
-  std::unique_ptr<StationDevices> devices;
-  std::unique_ptr<agent::Outbox> outbox;
-  std::unique_ptr<OutboxSink> sink;
-  std::unique_ptr<agent::CurlGraphqlClient> client;
-  std::unique_ptr<agent::Dispatcher> dispatcher;
-  std::unique_ptr<agent::IonInterlocks> interlocks;  // answers the rules' `require`
-  std::optional<FileWatch> outbox_watch;             // wakes us when another process changes the outbox
-  std::unique_ptr<agent::Workflow> workflow;
-  std::unique_ptr<EventLoop> loop;
-  std::unique_ptr<StationReport> report;
-  SdNotify notify = SdNotify::from_environment();
-  TimeSync time;
-
-  agent::VaultFailure vault_failure = agent::VaultFailure::none;
-  // While the sealed credentials do not open, the station accepts and keeps events as with a
-  // revoked key (no client, no dispatcher) and tries the vault again every kCredentialsRetry:
-  // a `provision` or a chmod is picked up without a restart.
-  std::string credentials_problem;
-  MonoTime next_credentials_try{};
-  bool stopping = false;
-  bool quit = false;
-  // Interval reads ("interval_ms"): the unit they are for, and when each instrument is due.
-  std::string interval_unit;
-  std::map<std::string, MonoTime> interval_due;
-  MonoTime drain_until{};
-  MonoTime next_watchdog{};
-
-  hal::Status open_outbox();
-  hal::Status open_client();
-  void try_credentials(MonoTime now);
-  hal::Status wait(std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max);
-  hal::Status build_loop();
-  void wire_timers();
-  std::optional<MonoTime> next_interval_read();
-  void interval_reads(MonoTime now);
-  void handle(std::vector<hal::StationEvent>& events);
-  void show(const hal::StationEvent& ev, const agent::Reaction& r);
-  void on_signal(int signo);
-  void reload();
-  void restore_context(const char* when);
-  void after_wait(MonoTime now);
-  void check_time_sync();
-  void quit_if_idle_stopping();
-  agent::EventTime stamp(const hal::StationEvent& ev) const;
-};
-
 hal::Status Station::Impl::open_outbox() {
   agent::OutboxLimits limits;
   limits.max_bytes = static_cast<std::uint64_t>(profile->outbox.max_mb) << 20;
@@ -215,123 +97,6 @@ hal::Status Station::Impl::open_outbox() {
                                        : w.error().what + "; looking once a minute");
   }
   return hal::ok();
-}
-
-// The token endpoint's backoff while ION or the link is down: short, because the dispatcher
-// already paces the requests that need a token (one link-down probe every 24-30 s) and a
-// token backoff of minutes would outlast ION's return (seen in the fleet test: stations
-// idle up to 47 s after ION was back). Still at most the profile's retry cap.
-static std::chrono::milliseconds token_backoff_cap(std::chrono::milliseconds retry_cap) {
-  return std::min(retry_cap, std::chrono::milliseconds(10000));
-}
-
-hal::Status Station::Impl::open_client() {
-  vault_failure = agent::VaultFailure::none;
-  // No PIN prompt here: the daemon's stdin may be the simulator's input. A token PIN comes from
-  // the URI's pin-source or the service credential (Pkcs11KeyProvider).
-  agent::KeyProviderSettings ks;
-  ks.tcti = opt.tcti;
-  int code = 0;
-  auto opened = open_vault(opt.state_dir, ks, &code, &vault_failure);
-  if (!opened.ok()) {
-    return std::move(opened).error().context(std::string("credentials (") + credential_fix(vault_failure) +
-                                             ")");
-  }
-  hal::log::info("vault", "key protected by " + opened->provider);
-  agent::Credentials* creds = &opened->creds;
-  agent::GraphqlClientOptions o;
-  o.http.ca_file = creds->ca_file;
-  o.http.pinned_public_key = creds->pinned_public_key;
-  const agent::IonSettings& ion = profile->ion;
-  if (!ion.ca_file.empty())
-    o.http.ca_file = ion.ca_file;
-  if (!ion.ca_path.empty())
-    o.http.ca_path = ion.ca_path;
-  if (!ion.pinned_public_key.empty())
-    o.http.pinned_public_key = ion.pinned_public_key;
-  if (!opt.ca_file.empty())
-    o.http.ca_file = opt.ca_file;
-  o.http.proxy = ion.proxy;
-  o.http.connect_timeout = std::chrono::milliseconds(ion.connect_timeout_ms);
-  o.http.total_timeout = std::chrono::milliseconds(ion.timeout_ms);
-  o.http.user_agent = user_agent();
-  o.api_url = creds->api_url;
-  o.token_url = creds->token_url;
-  o.client_id = creds->client_id;
-  o.client_secret = std::move(creds->client_secret);
-  // The client must not wake an idle loop: it gets a timeout only for real transfers.
-  o.max_idle_wait = agent::HttpMulti::kForever;
-  o.token_policy.max_backoff = token_backoff_cap(std::chrono::milliseconds(ion.retry_cap_ms));
-  o.token_policy.min_backoff = std::min(o.token_policy.min_backoff, o.token_policy.max_backoff);
-  o.token_policy.rejected_backoff = std::chrono::milliseconds(ion.rejected_retry_ms);
-  o.batch_max = static_cast<std::size_t>(ion.batch_max);
-  auto c = agent::CurlGraphqlClient::create(std::move(o), clock);
-  if (!c.ok()) {
-    return std::move(c).error();
-  }
-  client = std::move(c).value();
-  agent::DispatcherOptions d;
-  // `ion-agent queue retry` from another process writes the outbox WAL; the FileWatch on it
-  // (open_outbox) wakes the loop and poll() sees the change, so no look by time is needed
-  // (an idle station must not wake). Without inotify it looks once a minute instead.
-  d.rescan_interval = outbox_watch ? std::chrono::milliseconds(0) : std::chrono::milliseconds(60s);
-  d.backoff_base = std::chrono::milliseconds(ion.retry_base_ms);
-  d.backoff_cap = std::chrono::milliseconds(ion.retry_cap_ms);
-  d.in_doubt_hold = std::chrono::milliseconds(ion.timeout_ms);  // see DispatcherOptions
-  // Two batches' worth of intents in flight: one batch's mutations travel while the next
-  // batch's lookups do (multiplexed on HTTP/2, queued on the one HTTP/1.1 connection).
-  d.max_in_flight = 2 * static_cast<std::size_t>(std::max(1, ion.batch_max));
-  dispatcher = std::make_unique<agent::Dispatcher>(*outbox, *client, clock, d);
-  interlocks = std::make_unique<agent::IonInterlocks>(*client, clock, interlock_options(*profile));
-  return hal::ok();
-}
-
-// The loop's wait: the client's (curl_multi_poll on its transfers and our fds), or, while there
-// is no client (no usable credentials), a plain poll(2) on our fds.
-hal::Status Station::Impl::wait(std::vector<curl_waitfd>& fds, std::optional<std::chrono::milliseconds> max) {
-  if (client) {
-    return client->wait(fds, max.value_or(agent::HttpMulti::kForever));
-  }
-  std::vector<pollfd> p(fds.size());
-  for (std::size_t i = 0; i < fds.size(); ++i) {
-    p[i].fd = fds[i].fd;
-    p[i].events = static_cast<short>(((fds[i].events & CURL_WAIT_POLLIN) ? POLLIN : 0) |
-                                     ((fds[i].events & CURL_WAIT_POLLPRI) ? POLLPRI : 0) |
-                                     ((fds[i].events & CURL_WAIT_POLLOUT) ? POLLOUT : 0));
-  }
-  const int timeout = max ? static_cast<int>(std::min<std::int64_t>(max->count(), 1 << 30)) : -1;
-  if (::poll(p.data(), p.size(), timeout) < 0 && errno != EINTR) {
-    return hal::errno_error(hal::Errc::io, "poll", errno);
-  }
-  for (std::size_t i = 0; i < fds.size(); ++i) {
-    fds[i].revents = static_cast<short>(((p[i].revents & POLLIN) ? CURL_WAIT_POLLIN : 0) |
-                                        ((p[i].revents & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
-                                        ((p[i].revents & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
-  }
-  return hal::ok();
-}
-
-void Station::Impl::try_credentials(MonoTime now) {
-  next_credentials_try = now + kCredentialsRetry;
-  auto st = open_client();
-  if (!st.ok()) {
-    workflow->set_interlocks(nullptr);
-    interlocks.reset();
-    dispatcher.reset();
-    client.reset();
-    if (st.error().what != credentials_problem) {
-      credentials_problem = st.error().what;
-      hal::log::error("ion", credentials_problem + "; events are still accepted and kept");
-      report->set_credentials_problem(to_string(vault_failure), credentials_problem);
-    }
-    return;
-  }
-  credentials_problem.clear();
-  workflow->set_interlocks(interlocks.get());
-  report->set_link(dispatcher.get(), client.get());
-  report->set_credentials_problem("", "");
-  hal::log::notice("ion", "the sealed credentials open now: delivering what was kept");
-  dispatcher->poll(now);
 }
 
 hal::Status Station::Impl::build_loop() {
