@@ -11,8 +11,10 @@ PACKAGES=(
   python3 python3-graphql-core python3-pytest curl
   nftables iproute2 fiu-utils libfiu-dev e2fsprogs
 )
-# deploy checks: man page lint (groff), Buildroot Kconfig parse (systemd-analyze: systemd).
-PACKAGES+=(groff-base python3-kconfiglib)
+# deploy checks: man page lint (groff), Buildroot Kconfig parse (systemd-analyze: systemd);
+# man-db because `systemd-analyze verify` runs man for Documentation=man:ion-agent(8) wherever
+# systemd is installed (the swtpm/SoftHSM2 dependencies bring it into minimal trees).
+PACKAGES+=(groff-base python3-kconfiglib man-db)
 # key providers: TPM 2.0 (TSS2 + swtpm for the tests), PKCS#11 (p11-kit + SoftHSM2 for the tests).
 PACKAGES+=(libtss2-dev swtpm libp11-kit-dev softhsm2)
 PACKAGES+=("$@")
