@@ -60,22 +60,6 @@ StartFailure outbox_failure(const hal::Error& e) {
   }
 }
 
-// An instrument's reply as it may go into a log line: bytes outside printable ASCII as \xNN.
-std::string printable(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\\') {
-      out += c;
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", u);
-      out += hex;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 hal::Status Station::Impl::open_outbox() {
@@ -267,7 +251,7 @@ void Station::Impl::show(const hal::StationEvent& ev, const agent::Reaction& r) 
     devices->query(name, now);
   }
   std::string what = ev.kind == hal::StationEvent::Kind::scan      ? "scan \"" + ev.text + "\""
-                     : ev.kind == hal::StationEvent::Kind::reading ? "reading \"" + printable(ev.text) + "\""
+                     : ev.kind == hal::StationEvent::Kind::reading ? "reading \"" + ev.text + "\""
                                                                    : ev.input;
   if (r.signal == agent::Signal::accepted) {
     hal::log::info("station", what + ": " + r.message);
