@@ -41,10 +41,6 @@ ProcessResult check(const std::string& state_dir, std::vector<std::string> extra
   return ion_test::run_process(v);
 }
 
-std::string both(const ProcessResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
-}
-
 std::string proc_file(pid_t pid, const char* name) {
   std::string s = ion_test::read_text_file("/proc/" + std::to_string(pid) + "/" + name);
   for (char& c : s) {
@@ -71,14 +67,14 @@ TEST_GROUP(ProvisionCheck) {
   }
   void provision_ok() {
     auto r = ion_test::run_process(provision_argv(*sim, state, {"--verify"}), kIdAndSecret);
-    CHECK_EQUAL_TEXT(0, r.exit_code, both(r).c_str());
+    CHECK_EQUAL_TEXT(0, r.exit_code, r.describe().c_str());
   }
 };
 
 TEST(ProvisionCheck, ProvisionThenCheckSucceeds) {
   CHECK_TRUE_TEXT(sim->ok(), sim->error().c_str());
   auto p = ion_test::run_process(provision_argv(*sim, state, {"--verify"}), kIdAndSecret);
-  CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
+  CHECK_EQUAL_TEXT(0, p.exit_code, p.describe().c_str());
   STRCMP_CONTAINS("provisioned: client ion-agent-demo", p.out.c_str());
   struct stat st {};
   CHECK_EQUAL(0, ::stat((state + "/credentials.sealed").c_str(), &st));
@@ -86,7 +82,7 @@ TEST(ProvisionCheck, ProvisionThenCheckSucceeds) {
   CHECK_EQUAL(0, ::stat((state + "/device.key").c_str(), &st));
   CHECK_EQUAL(0600, st.st_mode & 0777);
   auto c = check(state);
-  CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(0, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("[ok]   token", c.out.c_str());
   STRCMP_CONTAINS("user 42 \"Station Service Account\", organization 7", c.out.c_str());
   STRCMP_CONTAINS("partInventories: 3 unit(s) shown", c.out.c_str());
@@ -98,16 +94,16 @@ TEST(ProvisionCheck, WrongSecretIsRejectedAndNothingIsSaved) {
   CHECK_TRUE_TEXT(sim->ok(), sim->error().c_str());
   auto p = ion_test::run_process(provision_argv(*sim, state, {"--verify"}),
                                  std::string(ion_test::kSimClientId) + "\nwrong-secret\n");
-  CHECK_EQUAL_TEXT(22, p.exit_code, both(p).c_str());
+  CHECK_EQUAL_TEXT(22, p.exit_code, p.describe().c_str());
   STRCMP_CONTAINS("credentials rejected", p.err.c_str());
   STRCMP_CONTAINS("Nothing was saved", p.err.c_str());
   CHECK_EQUAL(-1, ::access((state + "/credentials.sealed").c_str(), F_OK));
   // Without --verify the wrong key is sealed, and check names the failing step.
   p = ion_test::run_process(provision_argv(*sim, state),
                             std::string(ion_test::kSimClientId) + "\nwrong-secret\n");
-  CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
+  CHECK_EQUAL_TEXT(0, p.exit_code, p.describe().c_str());
   auto c = check(state);
-  CHECK_EQUAL_TEXT(22, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(22, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("[FAIL] token", c.out.c_str());
   STRCMP_CONTAINS("fix: the client id/secret was refused", c.out.c_str());
 }
@@ -117,7 +113,7 @@ TEST(ProvisionCheck, RevokedKeyFailsWithAClearMessage) {
   provision_ok();
   CHECK_TRUE(sim->admin(std::string("/_sim/clients/") + ion_test::kSimClientId + "/revoke") != nullptr);
   auto c = check(state);
-  CHECK_EQUAL_TEXT(22, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(22, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("credentials rejected", c.out.c_str());
   STRCMP_CONTAINS("revoked", c.out.c_str());
 }
@@ -126,7 +122,7 @@ TEST(ProvisionCheck, WrongCaIsRefused) {
   CHECK_TRUE_TEXT(sim->ok(), sim->error().c_str());
   provision_ok();
   auto c = check(state, {"--ca-file", "/etc/ssl/certs/ca-certificates.crt"});
-  CHECK_EQUAL_TEXT(21, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(21, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("certificate", c.out.c_str());
   STRCMP_CONTAINS("--ca-file", c.out.c_str());
 }
@@ -136,7 +132,7 @@ TEST(ProvisionCheck, ProfileSuppliesTheCaAndBadProfilesAreNamed) {
   auto argv = provision_argv(*sim, state);
   argv.resize(argv.size() - 2);  // no --ca-file: the system store does not know the sim's CA
   auto p = ion_test::run_process(argv, kIdAndSecret);
-  CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
+  CHECK_EQUAL_TEXT(0, p.exit_code, p.describe().c_str());
   CHECK_EQUAL(21, check(state).exit_code);
   std::string profile = sim->temp_dir() + "/station.json";
   write_file(profile, "{\"ion\": {\"ca_file\": \"" + sim->ca() +
@@ -144,14 +140,14 @@ TEST(ProvisionCheck, ProfileSuppliesTheCaAndBadProfilesAreNamed) {
                           "{\"scanner\": {\"type\": \"sim\"}}, \"rules\": [{\"on\": \"scanner\", \"do\": "
                           "[{\"clear\": \"*\"}]}]}");
   auto c = check(state, {"--config", profile});
-  CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(0, c.exit_code, c.describe().c_str());
   write_file(profile, "{\"ion\": {\"ca_file\": 42}}");
   c = check(state, {"--config", profile});
-  CHECK_EQUAL_TEXT(15, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(15, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("$.ion.ca_file: expected a string", c.out.c_str());
   write_file(profile, "{\"ion\": {");
   c = check(state, {"--config", profile});
-  CHECK_EQUAL_TEXT(15, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(15, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("JSON syntax error", c.out.c_str());  // the daemon's full profile validator
 }
 
@@ -164,9 +160,9 @@ TEST(ProvisionCheck, KeyForAnotherEnvironmentSaysSo) {
   auto p = ion_test::run_process({ION_AGENT_EXE, "provision", "--state-dir", state, "--api-url",
                                   sim->api_url(), "--token-url", other.token_url(), "--ca-file", bundle},
                                  kIdAndSecret);
-  CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
+  CHECK_EQUAL_TEXT(0, p.exit_code, p.describe().c_str());
   auto c = check(state);
-  CHECK_EQUAL_TEXT(24, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(24, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("Unable to find appropriate RSA key", c.out.c_str());
   STRCMP_CONTAINS("another ION environment", c.out.c_str());
 }
@@ -177,20 +173,20 @@ TEST(ProvisionCheck, RateLimitShowsRetryAfter) {
   CHECK_TRUE(sim->admin("/_sim/faults", R"({"kind": "rate_limit", "retry_after": 7, "count": 1})") !=
              nullptr);
   auto c = check(state);
-  CHECK_EQUAL_TEXT(27, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(27, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("Retry-After 7 s", c.out.c_str());
 }
 
 TEST(ProvisionCheck, VaultProblemsHaveTheirOwnExitCodes) {
   CHECK_TRUE_TEXT(sim->ok(), sim->error().c_str());
   auto c = check(state);
-  CHECK_EQUAL_TEXT(10, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(10, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("not provisioned", c.out.c_str());
   provision_ok();
   const std::string sealed = state + "/credentials.sealed";
   CHECK_EQUAL(0, ::chmod(sealed.c_str(), 0644));
   c = check(state);
-  CHECK_EQUAL_TEXT(11, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(11, c.exit_code, c.describe().c_str());
   CHECK_EQUAL(0, ::chmod(sealed.c_str(), 0600));
   std::string bytes = ion_test::read_text_file(sealed);
   bytes[bytes.size() / 2] ^= 0x01;
@@ -199,7 +195,7 @@ TEST(ProvisionCheck, VaultProblemsHaveTheirOwnExitCodes) {
     out << bytes;
   }
   c = check(state);
-  CHECK_EQUAL_TEXT(13, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(13, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("authentication failed", c.out.c_str());
   bytes[8] = 9;  // format version
   {
@@ -207,7 +203,7 @@ TEST(ProvisionCheck, VaultProblemsHaveTheirOwnExitCodes) {
     out << bytes;
   }
   c = check(state);
-  CHECK_EQUAL_TEXT(12, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(12, c.exit_code, c.describe().c_str());
 }
 
 TEST(ProvisionCheck, UsageErrorsAndPlainHttpRefusal) {
@@ -253,7 +249,7 @@ TEST(ProvisionCheck, SecretNeverInArgvEnvironmentOrOutput) {
   CHECK_TRUE(cmdline.find(secret) == std::string::npos);
   CHECK_TRUE(env_text.find(secret) == std::string::npos);
   auto pr = prov.wait();
-  CHECK_EQUAL_TEXT(0, pr.exit_code, both(pr).c_str());
+  CHECK_EQUAL_TEXT(0, pr.exit_code, pr.describe().c_str());
   CHECK_TRUE(pr.out.find(secret) == std::string::npos);
   CHECK_TRUE(pr.err.find(secret) == std::string::npos);
 
@@ -266,7 +262,7 @@ TEST(ProvisionCheck, SecretNeverInArgvEnvironmentOrOutput) {
   CHECK_TRUE(proc_file(chk.pid(), "cmdline").find(secret) == std::string::npos);
   CHECK_TRUE(proc_file(chk.pid(), "environ").find(secret) == std::string::npos);
   auto cr = chk.wait();
-  CHECK_EQUAL_TEXT(0, cr.exit_code, both(cr).c_str());
+  CHECK_EQUAL_TEXT(0, cr.exit_code, cr.describe().c_str());
   for (const std::string* text : {&cr.out, &cr.err, &pr.out, &pr.err}) {
     CHECK_TRUE(text->find(secret) == std::string::npos);
     CHECK_TRUE(text->find("eyJ") == std::string::npos);  // no JWT (access token) either
@@ -362,10 +358,10 @@ TEST(ProvisionCheck, DeviceKeyFromASystemdCredential) {
   CHECK_EQUAL(0, std::rename((state + "/device.key").c_str(), cred.c_str()));
   CHECK_EQUAL(0, ::chmod(cred.c_str(), 0400));
   auto none = check(state);
-  CHECK_EQUAL_TEXT(14, none.exit_code, both(none).c_str());  // no key file and no credential
+  CHECK_EQUAL_TEXT(14, none.exit_code, none.describe().c_str());  // no key file and no credential
   auto c = ion_test::run_process({ION_AGENT_EXE, "check", "--state-dir", state}, "", std::chrono::seconds(60),
                                  {"CREDENTIALS_DIRECTORY=" + creds});
-  CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(0, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("key protected by device key from systemd credential ion-agent.devkey", c.out.c_str());
   struct stat st {};
   CHECK_TRUE(::stat((state + "/device.key").c_str(), &st) != 0);
@@ -373,5 +369,5 @@ TEST(ProvisionCheck, DeviceKeyFromASystemdCredential) {
   { std::ofstream(cred, std::ios::trunc) << "short"; }
   auto bad = ion_test::run_process({ION_AGENT_EXE, "check", "--state-dir", state}, "",
                                    std::chrono::seconds(60), {"CREDENTIALS_DIRECTORY=" + creds});
-  CHECK_EQUAL_TEXT(14, bad.exit_code, both(bad).c_str());
+  CHECK_EQUAL_TEXT(14, bad.exit_code, bad.describe().c_str());
 }

@@ -21,10 +21,6 @@ using ion_test::ProcessResult;
 const std::string kIdAndSecret =
     std::string(ion_test::kSimClientId) + "\n" + ion_test::kSimClientSecret + "\n";
 
-std::string both(const ProcessResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
-}
-
 bool exists(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0;
@@ -71,7 +67,7 @@ TEST(Pkcs11Cli, ProvisionWithThePinOnStdinThenCheckWithThePinFile) {
   auto p = provision({"--key-provider", "pkcs11", "--pkcs11-uri", uri(false), "--pkcs11-module",
                       ION_SOFTHSM2_MODULE, "--verify"},
                      kIdAndSecret + ion_test::SoftHsm::kUserPin + "\n", hsm->env());
-  CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
+  CHECK_EQUAL_TEXT(0, p.exit_code, p.describe().c_str());
   STRCMP_CONTAINS("key protected by PKCS#11 token key (pkcs11:token=station-token;object=ion-vault)",
                   p.out.c_str());
   CHECK_FALSE(exists(state + "/device.key"));
@@ -80,7 +76,7 @@ TEST(Pkcs11Cli, ProvisionWithThePinOnStdinThenCheckWithThePinFile) {
   // check asks for the PIN the same way.
   auto c =
       agent({"check", "--state-dir", state}, hsm->env(), std::string(ion_test::SoftHsm::kUserPin) + "\n");
-  CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(0, c.exit_code, c.describe().c_str());
   STRCMP_CONTAINS("key protected by PKCS#11", c.out.c_str());
   auto s = agent({"status", "--state-dir", state}, hsm->env());
   STRCMP_CONTAINS("key:           pkcs11: PKCS#11 token key", s.out.c_str());
@@ -88,30 +84,30 @@ TEST(Pkcs11Cli, ProvisionWithThePinOnStdinThenCheckWithThePinFile) {
   auto p2 = provision(
       {"--key-provider", "pkcs11", "--pkcs11-uri", uri(true) + "&module-path=" + ION_SOFTHSM2_MODULE},
       kIdAndSecret, hsm->env());
-  CHECK_EQUAL_TEXT(0, p2.exit_code, both(p2).c_str());
+  CHECK_EQUAL_TEXT(0, p2.exit_code, p2.describe().c_str());
   auto c2 = agent({"check", "--state-dir", state}, hsm->env());
-  CHECK_EQUAL_TEXT(0, c2.exit_code, both(c2).c_str());
+  CHECK_EQUAL_TEXT(0, c2.exit_code, c2.describe().c_str());
 }
 
 TEST(Pkcs11Cli, AnotherTokenWrongPinAndTamperingEachHaveTheirExitCode) {
   auto p = provision(
       {"--key-provider", "pkcs11", "--pkcs11-uri", uri(true), "--pkcs11-module", ION_SOFTHSM2_MODULE},
       kIdAndSecret, hsm->env());
-  CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
+  CHECK_EQUAL_TEXT(0, p.exit_code, p.describe().c_str());
   // The state directory on another board: a token with the same label, without the key.
   ion_test::SoftHsm other(sim->temp_dir() + "/hsm-other-board", "station-token");
   CHECK_TRUE_TEXT(other.ok(), other.error().c_str());
   auto o = agent({"check", "--state-dir", state}, other.env());
-  CHECK_EQUAL_TEXT(30, o.exit_code, both(o).c_str());
+  CHECK_EQUAL_TEXT(30, o.exit_code, o.describe().c_str());
   STRCMP_CONTAINS("has no AES key 'ion-vault'", o.out.c_str());
   // No token at all.
   ion_test::SoftHsm none(sim->temp_dir() + "/hsm-none", "unrelated");
   auto a = agent({"check", "--state-dir", state}, none.env());
-  CHECK_EQUAL_TEXT(32, a.exit_code, both(a).c_str());
+  CHECK_EQUAL_TEXT(32, a.exit_code, a.describe().c_str());
   // Wrong PIN.
   std::ofstream(pin_file, std::ios::trunc) << "9999-wrong\n";
   auto w = agent({"check", "--state-dir", state}, hsm->env());
-  CHECK_EQUAL_TEXT(33, w.exit_code, both(w).c_str());
+  CHECK_EQUAL_TEXT(33, w.exit_code, w.describe().c_str());
   STRCMP_CONTAINS("refused the PIN", w.out.c_str());
   std::ofstream(pin_file, std::ios::trunc) << ion_test::SoftHsm::kUserPin << "\n";
   // Tampered wrapped key.
@@ -122,19 +118,19 @@ TEST(Pkcs11Cli, AnotherTokenWrongPinAndTamperingEachHaveTheirExitCode) {
   bytes[48 + blob_len - 1] = static_cast<char>(bytes[48 + blob_len - 1] ^ 0x01);
   std::ofstream(f, std::ios::binary | std::ios::trunc) << bytes;
   auto t = agent({"check", "--state-dir", state}, hsm->env());
-  CHECK_EQUAL_TEXT(35, t.exit_code, both(t).c_str());
+  CHECK_EQUAL_TEXT(35, t.exit_code, t.describe().c_str());
 }
 
 TEST(Pkcs11Cli, RekeyMovesAFileKeyVaultToTheToken) {
   auto p = provision({}, kIdAndSecret, hsm->env());
-  CHECK_EQUAL_TEXT(0, p.exit_code, both(p).c_str());
+  CHECK_EQUAL_TEXT(0, p.exit_code, p.describe().c_str());
   auto r = agent({"provision", "--rekey", "--state-dir", state, "--key-provider", "pkcs11", "--pkcs11-uri",
                   uri(true), "--pkcs11-module", ION_SOFTHSM2_MODULE},
                  hsm->env());
-  CHECK_EQUAL_TEXT(0, r.exit_code, both(r).c_str());
+  CHECK_EQUAL_TEXT(0, r.exit_code, r.describe().c_str());
   CHECK_FALSE(exists(state + "/device.key"));
   auto c = agent({"check", "--state-dir", state}, hsm->env());
-  CHECK_EQUAL_TEXT(0, c.exit_code, both(c).c_str());
+  CHECK_EQUAL_TEXT(0, c.exit_code, c.describe().c_str());
   // A PIN in the URI is refused, and nothing is written.
   auto bad = provision({"--key-provider", "pkcs11", "--pkcs11-uri",
                         "pkcs11:token=station-token?pin-value=1234", "--pkcs11-module", ION_SOFTHSM2_MODULE},
@@ -142,5 +138,5 @@ TEST(Pkcs11Cli, RekeyMovesAFileKeyVaultToTheToken) {
   CHECK_TRUE(bad.exit_code != 0);
   STRCMP_CONTAINS("pin-value=", bad.err.c_str());
   auto still = agent({"check", "--state-dir", state}, hsm->env());
-  CHECK_EQUAL_TEXT(0, still.exit_code, both(still).c_str());
+  CHECK_EQUAL_TEXT(0, still.exit_code, still.describe().c_str());
 }

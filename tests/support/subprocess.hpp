@@ -19,6 +19,11 @@ struct ProcessResult {
   bool timed_out = false;
   std::string out;  // everything written to stdout
   std::string err;  // everything written to stderr
+
+  // Exit code, stdout and stderr in one text, for failure messages.
+  std::string describe() const {
+    return "exit " + std::to_string(exit_code) + "\nstdout:\n" + out + "\nstderr:\n" + err;
+  }
 };
 
 class Subprocess {
