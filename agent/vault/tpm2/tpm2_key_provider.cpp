@@ -170,6 +170,22 @@ std::string Tpm2KeyProvider::resolve_tcti(const std::string& given) {
   return kDefaultTcti;
 }
 
+namespace {
+
+// What a TSS return code means for the operator: the transport failed (no TPM), the TPM is in
+// dictionary-attack lockout, or anything else.
+KeyFailure failure_of(TSS2_RC rc) {
+  return is_tcti_layer(rc)                ? KeyFailure::device_absent
+         : base_rc(rc) == TPM2_RC_LOCKOUT ? KeyFailure::pin_locked
+                                          : KeyFailure::io;
+}
+
+hal::Error tpm_error(const char* what, TSS2_RC rc) {
+  return hal::Error(hal::Errc::security, std::string("TPM: ") + what + ": " + rc_text(rc));
+}
+
+}  // namespace
+
 hal::Result<KeyBytes> Tpm2KeyProvider::seal_key(std::vector<unsigned char>& blob) {
   failure_ = KeyFailure::none;
   blob.clear();
@@ -179,12 +195,7 @@ hal::Result<KeyBytes> Tpm2KeyProvider::seal_key(std::vector<unsigned char>& blob
   if (!st.ok()) {
     return fail(f, std::move(st).error());
   }
-  auto tpm_fail = [&](const char* what, TSS2_RC rc) {
-    KeyFailure k = is_tcti_layer(rc)                ? KeyFailure::device_absent
-                   : base_rc(rc) == TPM2_RC_LOCKOUT ? KeyFailure::pin_locked
-                                                    : KeyFailure::io;
-    return fail(k, hal::Error(hal::Errc::security, std::string("TPM: ") + what + ": " + rc_text(rc)));
-  };
+  auto tpm_fail = [&](const char* what, TSS2_RC rc) { return fail(failure_of(rc), tpm_error(what, rc)); };
 
   // A session salted with the SRK: parameter encryption for everything secret below.
   TPMT_SYM_DEF sym{};
@@ -366,12 +377,7 @@ hal::Result<KeyBytes> Tpm2KeyProvider::open_key(const unsigned char* data, std::
   if (!st.ok()) {
     return fail(f, std::move(st).error());
   }
-  auto tpm_fail = [&](const char* what, TSS2_RC rc) {
-    KeyFailure k = is_tcti_layer(rc)                ? KeyFailure::device_absent
-                   : base_rc(rc) == TPM2_RC_LOCKOUT ? KeyFailure::pin_locked
-                                                    : KeyFailure::io;
-    return fail(k, hal::Error(hal::Errc::security, std::string("TPM: ") + what + ": " + rc_text(rc)));
-  };
+  auto tpm_fail = [&](const char* what, TSS2_RC rc) { return fail(failure_of(rc), tpm_error(what, rc)); };
   TPM2B_NAME* name_raw = nullptr;
   TSS2_RC rc = Esys_TR_GetName(tpm.esys, tpm.srk, &name_raw);
   EsysPtr<TPM2B_NAME> name(name_raw);
