@@ -39,11 +39,14 @@ function(ion_static_archives out)
 endfunction()
 
 # ion_pkg(<name> <module>...): ion::<name> from pkg-config; honours ION_AGENT_STATIC and
-# ION_AGENT_EMBEDDED (static archives for every <name> but gpiod).
+# ION_AGENT_EMBEDDED: static archives for every <name> but the libraries that stay shared in
+# an image: libgpiod, and the key providers' TSS2 and p11-kit, which load their own modules
+# at run time (tss2-tctildr dlopens the TCTI, p11-kit the token's module), so a static copy
+# would still need the shared ones beside it.
 function(ion_pkg name)
   pkg_check_modules(ION_PC_${name} REQUIRED ${ARGN})
   add_library(ion::${name} INTERFACE IMPORTED GLOBAL)
-  if(ION_AGENT_EMBEDDED AND NOT name STREQUAL "gpiod")
+  if(ION_AGENT_EMBEDDED AND NOT name MATCHES "^(gpiod|tss2|tss2sys|p11kit)$")
     ion_static_archives(_libs ${ION_PC_${name}_STATIC_LDFLAGS})
     set(_inc ${ION_PC_${name}_STATIC_INCLUDE_DIRS})
     set(_cflags ${ION_PC_${name}_STATIC_CFLAGS_OTHER})

@@ -4,9 +4,15 @@
 # own CTest test (`-sg Group -sn Name`), so CTest's summary counts real tests. Discovery reads
 # the sources at configure time, so it also works when cross-compiling (CTest then runs each
 # test through CMAKE_CROSSCOMPILING_EMULATOR).
+#
+# Every executable behind a test labelled unit also joins the target `unit-tests`, so a leg
+# that runs `ctest -L unit` builds only those (`cmake --build B --target unit-tests`).
 function(ion_add_cpputest target)
   cmake_parse_arguments(T "" "" "LABELS;SOURCES;LIBS;PROPERTIES" ${ARGN})
   add_executable(${target} ${T_SOURCES})
+  if("unit" IN_LIST T_LABELS)
+    ion_unit_test_needs(${target})
+  endif()
   target_link_libraries(${target} PRIVATE ${T_LIBS} ion::cpputest)
   foreach(src IN LISTS T_SOURCES)
     get_filename_component(abs "${src}" ABSOLUTE)
@@ -20,4 +26,12 @@ function(ion_add_cpputest target)
       set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" FAIL_REGULAR_EXPRESSION ", 0 ran," ${T_PROPERTIES})
     endforeach()
   endforeach()
+endfunction()
+
+# ion_unit_test_needs(<target>...): a unit-labelled test runs these; `unit-tests` builds them.
+function(ion_unit_test_needs)
+  if(NOT TARGET unit-tests)
+    add_custom_target(unit-tests)
+  endif()
+  add_dependencies(unit-tests ${ARGN})
 endfunction()

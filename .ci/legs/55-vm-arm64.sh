@@ -20,7 +20,7 @@ ci_chroot "$TREE" bash -euo pipefail -c '
   [ ! -f "$1/CMakeCache.txt" ] || tc=  # set once; CMake warns if it is given again
   cmake -S . -B "$1" $tc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DION_AGENT_BUILD_TESTS=ON \
     -DION_AGENT_WERROR=ON >/dev/null
-  cmake --build "$1" -j"$(nproc)"
+  cmake --build "$1" -j"$(nproc)" --target hw_tests  # and ion-agent, which it runs
   ctest --test-dir "$1" --output-on-failure -L hw
 ' vm-arm64 "$BUILD"
 echo "::: vm-arm64: build + ctest -L hw $((SECONDS - t1)) s"

@@ -29,7 +29,10 @@ ci_chroot "$TREE" bash -euo pipefail -c '
   sed -n -e "s/^set(CMAKE_CXX_COMPILER \"\(.*\)\")/compiler: \1/p" \
     -e "s/^set(CMAKE_CXX_COMPILER_VERSION \"\(.*\)\")/version: \1/p" "$build"/CMakeFiles/*/CMakeCXXCompiler.cmake
   grep -E "^ION_PC_(gpiod|cpputest)_VERSION" "$build/CMakeCache.txt" || true
-  cmake --build "$build" -j"$(nproc)"
+  # -L unit (the default) needs only what `unit-tests` builds; any other selection, everything.
+  targets=()
+  [ "$*" != "-L unit" ] || targets=(--target unit-tests)
+  cmake --build "$build" -j"$(nproc)" "${targets[@]}"
   readelf -h "$build/firmware/ion-agent" | grep -E "Class|Machine|Flags"
   echo "emulator: $(grep -m1 -o "add_test([^ ]* \"[^\"]*\"" "$build/tests/CTestTestfile.cmake" | cut -d" " -f2)"
   ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@"
