@@ -124,7 +124,7 @@ void InstrumentSim::cut(int replug_ms) {
   {
     std::lock_guard<std::mutex> l(mu_);
     replug_at_ms_ = replug_ms < 0 ? -1 : now_ms() + replug_ms;
-    fault_ = Fault::disconnect;  // applied by the serving thread at once
+    cut_now_ = true;  // applied by the serving thread at once
   }
   (void)!::write(wake_[1], "c", 1);
 }
@@ -181,12 +181,11 @@ void InstrumentSim::serve() {
     {
       std::lock_guard<std::mutex> l(mu_);
       replug = replug_at_ms_;
-      cut_now = fault_ == Fault::disconnect;
+      cut_now = cut_now_ && (master_ >= 0 || client_ >= 0);
+      cut_now_ = false;
     }
-    if (cut_now && (master_ >= 0 || client_ >= 0)) {
+    if (cut_now) {
       close_peer();
-      std::lock_guard<std::mutex> l(mu_);
-      fault_ = Fault::none;
     }
     if (!link_.empty() && master_ < 0 && replug >= 0 && now_ms() >= replug) {
       if (open_pty()) {

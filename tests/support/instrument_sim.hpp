@@ -28,6 +28,8 @@ class InstrumentSim {
 
   int port() const { return port_; }
   void set_reply(const std::string& line);  // without terminator, e.g. "S S     12.345 g"
+  // Fault::disconnect closes the link when the next command arrives (the peer drops the line
+  // while the agent waits for the reply); cut() closes it at once.
   void set_fault(Fault f);
   // Cable cut: the pty master (or the TCP client) is closed now; with a pty, a new one
   // appears at the same link after `replug_ms` (negative: never).
@@ -58,6 +60,7 @@ class InstrumentSim {
   std::string last_command_;
   std::string buf_;
   long replug_at_ms_ = -1;  // steady-clock ms when a cut pty comes back
+  bool cut_now_ = false;    // cut(): the serving thread closes the link on its next turn
   std::thread thread_;
 };
 
