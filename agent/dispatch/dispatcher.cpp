@@ -14,15 +14,18 @@ using std::chrono::milliseconds;
 
 class Dispatcher::Host final : public OpHost {
  public:
-  Host(Outbox& outbox, GraphqlClient& client) : outbox_(outbox), client_(client) {}
+  Host(Outbox& outbox, GraphqlClient& client, const hal::Clock& clock)
+      : outbox_(outbox), client_(client), lookups_(clock) {}
   GraphqlClient& client() override { return client_; }
   hal::Status save_progress(const std::string& uuid, const std::string& progress) override {
     return outbox_.save_progress(uuid, progress);
   }
+  LookupCache* lookups() override { return &lookups_; }
 
  private:
   Outbox& outbox_;
   GraphqlClient& client_;
+  LookupCache lookups_;  // shared by the operations, so a scan's intents ask ION once
 };
 
 Dispatcher::Dispatcher(Outbox& outbox, GraphqlClient& client, const hal::Clock& clock,
@@ -30,7 +33,7 @@ Dispatcher::Dispatcher(Outbox& outbox, GraphqlClient& client, const hal::Clock& 
     : outbox_(outbox),
       clock_(clock),
       opt_(options),
-      host_(std::make_unique<Host>(outbox, client)),
+      host_(std::make_unique<Host>(outbox, client, clock)),
       alive_(std::make_shared<Dispatcher*>(this)) {
   std::uint64_t seed = static_cast<std::uint64_t>(clock.mono().time_since_epoch().count());
   unsigned char b[8];

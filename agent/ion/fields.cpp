@@ -153,6 +153,7 @@ class StepFields final : public UnitRunOp {
   }
 
   void plan(const StepRef& step) {
+    step_id_ = step.id;
     auto writes = std::make_shared<std::vector<Write>>();
     const cJSON* in = nullptr;
     cJSON_ArrayForEach(in, input("fields")) {
@@ -176,6 +177,10 @@ class StepFields final : public UnitRunOp {
 
   void write(std::shared_ptr<std::vector<Write>> writes, std::size_t i) {
     if (i == writes->size()) {
+      LookupCache* c = learn();
+      if (c != nullptr && i > 0) {
+        c->step_changed(step_id_, "", "");  // its field etags moved: a cached copy is stale
+      }
       deliver();
       return;
     }
@@ -202,6 +207,8 @@ class StepFields final : public UnitRunOp {
           write(writes, i + 1);
         });
   }
+
+  std::string step_id_;
 };
 
 }  // namespace

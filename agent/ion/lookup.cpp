@@ -146,32 +146,62 @@ Json UnitRunOp::unit_vars() const {
 }
 
 void UnitRunOp::find_unit(UnitNext next) {
+  const std::string serial = input_text("serial");
+  const auto part = input_opt("partNumber");
+  if (LookupCache* c = cached()) {
+    if (auto unit = c->unit(serial, part)) {
+      used_cache();
+      next(*unit);
+      return;
+    }
+  }
   std::string doc =
       "query FindUnit(" + unit_lookup_vars(with_part()) + ") { " + unit_lookup_field(with_part()) + " }";
-  send(std::move(doc), unit_vars(), [this, next = std::move(next)](const cJSON* data) {
-    auto unit = pick_unit(data, input_text("serial"), input_opt("partNumber"));
+  send(std::move(doc), unit_vars(), [this, serial, part, next = std::move(next)](const cJSON* data) {
+    auto unit = pick_unit(data, serial, part);
     if (!unit.ok()) {
       reject(unit.error().what);
       return;
+    }
+    if (LookupCache* c = learn()) {
+      c->put_unit(part, *unit);
     }
     next(*unit);
   });
 }
 
-void UnitRunOp::find_open_run(bool with_steps, RunNext next) {
-  find_unit([this, with_steps, next = std::move(next)](const UnitRef& unit) {
-    runs_page(unit, with_steps, {}, Json(), 0, next);
+void UnitRunOp::find_open_run(bool with_steps, RunNext next, bool cached_run, bool with_procedure) {
+  find_unit([this, with_steps, cached_run, with_procedure, next = std::move(next)](const UnitRef& unit) {
+    run_from_cache_ = false;
+    if (LookupCache* c = cached(); c != nullptr && cached_run && with_steps) {
+      if (Json run = c->run(unit.id, input_id("procedureId"))) {
+        used_cache();
+        run_from_cache_ = true;
+        next(unit, std::move(run));
+        return;
+      }
+    }
+    runs_page(unit, with_steps, with_procedure, {}, Json(), 0, next);
   });
 }
 
-void UnitRunOp::runs_page(const UnitRef& unit, bool with_steps, std::string after, Json best, int pages,
-                          RunNext next) {
+void UnitRunOp::learn_run(const UnitRef& unit, const cJSON* run) {
+  if (LookupCache* c = learn()) {
+    c->put_run(unit.serial, unit.id, input_id("procedureId"), run);
+  }
+}
+
+void UnitRunOp::runs_page(const UnitRef& unit, bool with_steps, bool with_procedure, std::string after,
+                          Json best, int pages, RunNext next) {
+  // The procedure does not depend on the runs: asked in the same document (one round trip).
+  with_procedure = with_procedure && pages == 0;
   std::string doc =
       "query OpenRuns($procedureId: ID!, $unitId: ID!, $after: String) {"
       " runs(filters: {procedureId: {eq: $procedureId}, partInventoryId: {eq: $unitId}},"
       " first: 50, after: $after) { edges { node { id title status partInventoryId";
   doc += with_steps ? kRunStepsSelection : "";
-  doc += " } } pageInfo { hasNextPage endCursor } } }";
+  doc += " } } pageInfo { hasNextPage endCursor } }";
+  doc += with_procedure ? " procedure(id: $procedureId) { id title } }" : " }";
   Json vars = json::object();
   json::put_id(vars.get(), "procedureId", input_id("procedureId"));
   json::put_id(vars.get(), "unitId", unit.id);
@@ -180,7 +210,10 @@ void UnitRunOp::runs_page(const UnitRef& unit, bool with_steps, std::string afte
   }
   auto best_holder = std::make_shared<Json>(std::move(best));
   send(std::move(doc), std::move(vars),
-       [this, unit, with_steps, pages, next, best_holder](const cJSON* data) {
+       [this, unit, with_steps, with_procedure, pages, next, best_holder](const cJSON* data) {
+         if (const cJSON* proc = json::get(data, "procedure"); with_procedure && proc != nullptr) {
+           procedure_ = cJSON_IsObject(proc) ? Json(cJSON_Duplicate(proc, 1)) : Json();  // null: none
+         }
          const cJSON* e = nullptr;
          cJSON_ArrayForEach(e, json::at(data, {"runs", "edges"})) {
            const cJSON* n = json::get(e, "node");
@@ -196,8 +229,11 @@ void UnitRunOp::runs_page(const UnitRef& unit, bool with_steps, std::string afte
          const bool more = cJSON_IsTrue(json::get(info, "hasNextPage"));
          auto cursor = json::str(info, "endCursor");
          if (more && cursor && pages + 1 < kMaxRunPages) {
-           runs_page(unit, with_steps, *cursor, std::move(*best_holder), pages + 1, next);
+           runs_page(unit, with_steps, false, *cursor, std::move(*best_holder), pages + 1, next);
            return;
+         }
+         if (with_steps && *best_holder) {
+           learn_run(unit, best_holder->get());
          }
          next(unit, std::move(*best_holder));
        });

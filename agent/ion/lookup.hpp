@@ -10,18 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "agent/ion/lookup_cache.hpp"
 #include "op_base.hpp"
 
 namespace agent {
-
-struct UnitRef {
-  std::string id;
-  std::string etag;
-  std::string serial;
-  std::string location_id;
-  std::string part_id;
-  std::string part_number;
-};
 
 struct StepRef {
   std::string id;
@@ -49,7 +41,8 @@ std::vector<StepRef> run_steps(const cJSON* run);  // top-level steps sorted by 
 // (first not COMPLETE/CANCELED). Error text for a dead letter when there is none.
 hal::Result<StepRef> choose_step(const cJSON* run, const cJSON* step_input);
 
-// Base for operations that start from a serial: resolves the unit, then its open run.
+// Base for operations that start from a serial: resolves the unit, then its open run. Both
+// come from the lookup cache when it knows them (lookup_cache.hpp for when that is safe).
 class UnitRunOp : public OpBase {
  protected:
   using OpBase::OpBase;
@@ -61,12 +54,23 @@ class UnitRunOp : public OpBase {
   // Resolves the unit from the intent's serial/partNumber; rejects if there is none.
   void find_unit(UnitNext next);
   // Resolves the unit, then its newest open run of inputs.procedureId (pages through runs).
-  void find_open_run(bool with_steps, RunNext next);
+  // cached_run: a cached run (with steps) may stand in for the lookup; run_from_cache() then
+  // says so, and the op must not finish without acting on it (reread_fresh() first).
+  // with_procedure: the first page also reads procedure(id) (procedure() afterwards).
+  void find_open_run(bool with_steps, RunNext next, bool cached_run = false, bool with_procedure = false);
   // Reads run(id) with steps (for checkpointed operations).
   void read_run(const std::string& run_id, std::function<void(Json run)> next);
+  bool run_from_cache() const { return run_from_cache_; }
+  // procedure(id) as the first runs page read it: null if ION has none, unset if not read.
+  const std::optional<Json>& procedure() const { return procedure_; }
+  // Tells the cache what ION answered about the unit's run (after a create or a mutation).
+  void learn_run(const UnitRef& unit, const cJSON* run);
 
  private:
-  void runs_page(const UnitRef& unit, bool with_steps, std::string after, Json best, int pages, RunNext next);
+  void runs_page(const UnitRef& unit, bool with_steps, bool with_procedure, std::string after, Json best,
+                 int pages, RunNext next);
+  bool run_from_cache_ = false;
+  std::optional<Json> procedure_;
 };
 
 }  // namespace agent

@@ -56,9 +56,11 @@ void OpBase::on_response(GraphqlResponse r, const Next& next, bool mutation) {
       // lookups tell us what happened); a second drop waits for the dispatcher's backoff.
       if (!network_restarted_) {
         network_restarted_ = true;
+        forget_cached();
         run();
         return;
       }
+      forget_cached();
       break;
     default:
       break;
@@ -73,6 +75,9 @@ void OpBase::on_response(GraphqlResponse r, const Next& next, bool mutation) {
     finish(std::move(o));
     return;
   }
+  if (reread_fresh()) {
+    return;  // refused after a cached answer (a unit deleted since?): decide on fresh data
+  }
   OpOutcome o;
   o.verdict = OpOutcome::Verdict::rejected;
   o.message = intent_.kind + ": ION refused: " + r.summary();
@@ -84,6 +89,7 @@ void OpBase::restart(const std::string& why) {
   if (finished_) {
     return;
   }
+  forget_cached();  // what we knew was stale
   if (restarts_ < options_.max_restarts) {
     ++restarts_;
     run();
@@ -96,7 +102,26 @@ void OpBase::deliver() {
   finish(OpOutcome{});
 }
 
+void OpBase::forget_cached() {
+  fresh_only_ = true;
+  if (LookupCache* c = host_.lookups()) {
+    c->forget(input_text("serial"));
+  }
+}
+
+bool OpBase::reread_fresh() {
+  if (finished_ || fresh_only_ || !used_cache_) {
+    return false;
+  }
+  forget_cached();
+  run();
+  return true;
+}
+
 void OpBase::reject(const std::string& message) {
+  if (reread_fresh()) {
+    return;  // a rejection is only ever made on fresh data
+  }
   OpOutcome o;
   o.verdict = OpOutcome::Verdict::rejected;
   o.message = intent_.kind + ": " + message;

@@ -52,9 +52,21 @@ class OpBase : public IonOp, public std::enable_shared_from_this<OpBase> {
   const cJSON* progress() const { return progress_.get(); }
   const IntentRecord& intent() const { return intent_; }
 
+  // The lookup cache to read from: nullptr once the op has gone back to ION for fresh data
+  // (after a conflict, a dropped connection, or a refusal that followed a cached answer).
+  LookupCache* cached() const { return fresh_only_ ? nullptr : host_.lookups(); }
+  // The cache to tell what was learnt (fresh answers are always worth keeping).
+  LookupCache* learn() const { return host_.lookups(); }
+  // The op used a cached answer: a refusal now re-reads from ION before it counts.
+  void used_cache() { used_cache_ = true; }
+  // Forgets the subject's cached answers and runs again from fresh reads; false if the op
+  // already read fresh (the caller then decides on what it has).
+  bool reread_fresh();
+
  private:
   void on_response(GraphqlResponse r, const Next& next, bool mutation);
   void finish(OpOutcome outcome);
+  void forget_cached();  // fresh reads only from now on; the subject's cache entries dropped
 
   IntentRecord intent_;
   OpHost& host_;
@@ -65,6 +77,8 @@ class OpBase : public IonOp, public std::enable_shared_from_this<OpBase> {
   int restarts_ = 0;
   bool network_restarted_ = false;
   bool finished_ = false;
+  bool fresh_only_ = false;
+  bool used_cache_ = false;
 };
 
 // Factories, one per kind (unit.cpp, run.cpp, fields.cpp, issue.cpp, raw.cpp).

@@ -13,40 +13,47 @@ class RunEnsure final : public UnitRunOp {
 
  private:
   void run() override {
-    find_open_run(false, [this](const UnitRef& unit, Json open) {
-      if (open) {
-        deliver();  // the unit already has an open run of this procedure
-        return;
-      }
-      create(unit);
-    });
+    find_open_run(
+        false,
+        [this](const UnitRef& unit, Json open) {
+          if (open) {
+            deliver();  // the unit already has an open run of this procedure
+            return;
+          }
+          if (procedure()) {
+            create(unit, procedure()->get());
+            return;
+          }
+          Json vars = json::object();
+          json::put_id(vars.get(), "id", input_id("procedureId"));
+          send("query Procedure($id: ID!) { procedure(id: $id) { id title } }", std::move(vars),
+               [this, unit](const cJSON* data) { create(unit, json::get(data, "procedure")); });
+        },
+        /*cached_run=*/false, /*with_procedure=*/true);
   }
 
-  void create(const UnitRef& unit) {
-    Json vars = json::object();
-    json::put_id(vars.get(), "id", input_id("procedureId"));
-    send("query Procedure($id: ID!) { procedure(id: $id) { id title } }", std::move(vars),
-         [this, unit](const cJSON* data) {
-           const cJSON* proc = json::get(data, "procedure");
-           if (proc == nullptr || !cJSON_IsObject(proc)) {
-             reject("no procedure " + input_id("procedureId") + " at ION");
-             return;
-           }
-           std::string title = input_text("title");
-           if (title.empty()) {  // the importers' convention (agent/ion/README.md §5.5)
-             title =
-                 unit.part_number + " - " + unit.serial + " - " + json::str(proc, "title").value_or("run");
-           }
-           Json in = json::object();
-           json::put_id(in.get(), "procedureId", input_id("procedureId"));
-           json::put_id(in.get(), "partInventoryId", unit.id);
-           json::put(in.get(), "title", title);
-           Json v = json::object();
-           cJSON_AddItemToObject(v.get(), "input", in.release());
-           send(
-               "mutation CreateRun($input: CreateRunInput!) {"
-               " createRun(input: $input) { run { id status } } }",
-               std::move(v), [this](const cJSON*) { deliver(); });
+  void create(const UnitRef& unit, const cJSON* proc) {
+    if (proc == nullptr || !cJSON_IsObject(proc)) {
+      reject("no procedure " + input_id("procedureId") + " at ION");
+      return;
+    }
+    std::string title = input_text("title");
+    if (title.empty()) {  // the importers' convention (agent/ion/README.md §5.5)
+      title = unit.part_number + " - " + unit.serial + " - " + json::str(proc, "title").value_or("run");
+    }
+    Json in = json::object();
+    json::put_id(in.get(), "procedureId", input_id("procedureId"));
+    json::put_id(in.get(), "partInventoryId", unit.id);
+    json::put(in.get(), "title", title);
+    Json v = json::object();
+    cJSON_AddItemToObject(v.get(), "input", in.release());
+    // The new run comes back with its steps: the scan's step.status needs no lookup.
+    send(std::string("mutation CreateRun($input: CreateRunInput!) {"
+                     " createRun(input: $input) { run { id title status partInventoryId") +
+             kRunStepsSelection + " } } }",
+         std::move(v), [this, unit](const cJSON* data) {
+           learn_run(unit, json::at(data, {"createRun", "run"}));
+           deliver();
          });
   }
 };
@@ -62,34 +69,42 @@ class StepStatus final : public UnitRunOp {
       read_run(pinned_run, [this](Json run) { resume(std::move(run)); });
       return;
     }
-    find_open_run(true, [this](const UnitRef& unit, Json run) {
-      if (!run) {
-        reject("no open run of procedure " + input_id("procedureId") + " for unit '" + unit.serial + "'");
-        return;
-      }
-      const cJSON* step_in = input("step");
-      auto step = choose_step(run.get(), step_in);
-      if (!step.ok()) {
-        reject(step.error().what);
-        return;
-      }
-      const std::string target = input_text("status");
-      if (step->status == target) {
-        deliver();
-        return;
-      }
-      // Completing "the current step" moves what "current" means: pin the step first, so a
-      // retry after a lost answer finishes this step instead of completing the next one.
-      if (target == "COMPLETE" && step_in == nullptr) {
-        Json pin = json::object();
-        json::put_id(pin.get(), "run", json::id(run.get()));
-        json::put_id(pin.get(), "step", step->id);
-        if (!checkpoint(std::move(pin))) {
-          return;
-        }
-      }
-      drive(step->id, step->etag, step->status, target);
-    });
+    // Completing "the current step" moves what "current" means: the step is pinned first, so
+    // a retry after a lost answer finishes this step instead of completing the next one. The
+    // pin is chosen on a fresh read, never on the cache.
+    const bool pins = input_text("status") == "COMPLETE" && input("step") == nullptr;
+    find_open_run(
+        true,
+        [this](const UnitRef& unit, Json run) {
+          if (!run) {
+            reject("no open run of procedure " + input_id("procedureId") + " for unit '" + unit.serial + "'");
+            return;
+          }
+          const cJSON* step_in = input("step");
+          auto step = choose_step(run.get(), step_in);
+          if (!step.ok()) {
+            reject(step.error().what);
+            return;
+          }
+          const std::string target = input_text("status");
+          if (step->status == target) {
+            if (run_from_cache() && reread_fresh()) {
+              return;  // "already done" is decided on what ION says now
+            }
+            deliver();
+            return;
+          }
+          if (target == "COMPLETE" && step_in == nullptr) {
+            Json pin = json::object();
+            json::put_id(pin.get(), "run", json::id(run.get()));
+            json::put_id(pin.get(), "step", step->id);
+            if (!checkpoint(std::move(pin))) {
+              return;
+            }
+          }
+          drive(step->id, step->etag, step->status, target);
+        },
+        /*cached_run=*/!pins);
   }
 
   void resume(Json run) {
@@ -131,8 +146,13 @@ class StepStatus final : public UnitRunOp {
     send(
         "mutation SetStepStatus($input: UpdateRunStepInput!) {"
         " updateRunStep(input: $input) { runStep { id status _etag } } }",
-        std::move(vars), [next = std::move(next)](const cJSON* data) {
-          next(json::str(json::at(data, {"updateRunStep", "runStep"}), "_etag").value_or(""));
+        std::move(vars), [this, id, next = std::move(next)](const cJSON* data) {
+          const cJSON* step = json::at(data, {"updateRunStep", "runStep"});
+          std::string new_etag = json::str(step, "_etag").value_or("");
+          if (LookupCache* c = learn()) {
+            c->step_changed(id, json::str(step, "status").value_or(""), new_etag);
+          }
+          next(new_etag);
         });
   }
 };

@@ -54,10 +54,20 @@ class UnitEnsure final : public UnitRunOp {
   using UnitRunOp::UnitRunOp;
 
  private:
-  void run() override {
+  void run() override { lookup(false); }
+
+  // Every unit with the serial (the part is matched here, as pick_unit does anyway), so the
+  // answer also says whether the serial alone names the unit (for the lookup cache). Should
+  // more than a page of units share the serial, the part goes into the filter instead.
+  void lookup(bool by_part) {
     const bool with_loc = input_opt("location").has_value();
+    std::string units = by_part
+                            ? unit_lookup_field(true)
+                            : "units: partInventories(filters: {serialNumber: {eq: $serial}}, first: 20)"
+                              " { edges { node { id _etag serialNumber locationId part { id partNumber } } }"
+                              " pageInfo { hasNextPage } }";
     std::string doc = "query EnsureUnit(" + unit_lookup_vars(true) +
-                      (with_loc ? ", $location: String!" : "") + ") { " + unit_lookup_field(true) +
+                      (with_loc ? ", $location: String!" : "") + ") { " + units +
                       " parts: parts(filters: {partNumber: {ilike: $partNumber}}, first: 20)"
                       " { edges { node { id partNumber revision isLatestRevision } } }" +
                       (with_loc ? kLocationsField : "") + " }";
@@ -65,12 +75,29 @@ class UnitEnsure final : public UnitRunOp {
     if (with_loc) {
       json::put(vars.get(), "location", input_text("location"));
     }
-    send(std::move(doc), std::move(vars), [this](const cJSON* data) { decide(data); });
+    send(std::move(doc), std::move(vars), [this, by_part](const cJSON* data) {
+      if (!by_part && cJSON_IsTrue(json::at(data, {"units", "pageInfo", "hasNextPage"}))) {
+        lookup(true);
+        return;
+      }
+      decide(data, by_part);
+    });
   }
 
-  void decide(const cJSON* data) {
+  void decide(const cJSON* data, bool by_part) {
     auto unit = pick_unit(data, input_text("serial"), input_text("partNumber"));
+    // Units with this serial, whatever their part: -1 if the lookup did not say.
+    int same_serial = 0;
+    const cJSON* e = nullptr;
+    cJSON_ArrayForEach(e, json::at(data, {"units", "edges"})) {
+      same_serial +=
+          json::str(json::get(e, "node"), "serialNumber").value_or("") == input_text("serial") ? 1 : 0;
+    }
+    if (by_part) {
+      same_serial = -1;
+    }
     if (unit.ok()) {
+      learn_unit(*unit, same_serial == 1);
       deliver();  // already there: nothing to do
       return;
     }
@@ -100,8 +127,32 @@ class UnitEnsure final : public UnitRunOp {
     cJSON_AddItemToObject(vars.get(), "input", in.release());
     send(
         "mutation CreateUnit($input: CreatePartInventoryInput!) {"
-        " createPartInventory(input: $input) { partInventory { id _etag serialNumber } } }",
-        std::move(vars), [this](const cJSON*) { deliver(); });
+        " createPartInventory(input: $input) {"
+        " partInventory { id _etag serialNumber locationId part { id partNumber } } } }",
+        std::move(vars), [this, same_serial](const cJSON* reply) {
+          const cJSON* n = json::at(reply, {"createPartInventory", "partInventory"});
+          UnitRef u;
+          u.id = json::id(n);
+          u.etag = json::str(n, "_etag").value_or("");
+          u.serial = json::str(n, "serialNumber").value_or("");
+          u.location_id = json::id(n, "locationId");
+          u.part_id = json::id(json::get(n, "part"));
+          u.part_number = json::str(json::get(n, "part"), "partNumber").value_or("");
+          if (u.serial == input_text("serial") && !u.part_number.empty()) {
+            learn_unit(u, same_serial == 0);  // none had the serial before: ours is the only one
+          }
+          deliver();
+        });
+  }
+
+  // The run.ensure and step.status of the same scan need not look the unit up again.
+  void learn_unit(const UnitRef& unit, bool only_one_with_serial) {
+    if (LookupCache* c = learn()) {
+      c->put_unit(input_text("partNumber"), unit);
+      if (only_one_with_serial) {
+        c->put_unit(std::nullopt, unit);
+      }
+    }
   }
 };
 
@@ -142,7 +193,12 @@ class UnitMove final : public UnitRunOp {
     send(
         "mutation MoveUnit($input: UpdatePartInventoryInput!) {"
         " updatePartInventory(input: $input) { partInventory { id _etag locationId } } }",
-        std::move(vars), [this](const cJSON*) { deliver(); });
+        std::move(vars), [this](const cJSON*) {
+          if (LookupCache* c = learn()) {
+            c->forget(input_text("serial"));  // its etag and location moved
+          }
+          deliver();
+        });
   }
 };
 

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "fake_graphql.hpp"
+#include "hal/sim/fake_clock.hpp"
 
 using agent::GraphqlOutcome;
 using agent::OpOutcome;
@@ -21,6 +22,7 @@ class RecordingHost final : public agent::OpHost {
  public:
   explicit RecordingHost(FakeGraphqlClient& c) : client_(c) {}
   agent::GraphqlClient& client() override { return client_; }
+  agent::LookupCache* lookups() override { return cache; }
   hal::Status save_progress(const std::string& uuid, const std::string& progress) override {
     saved.emplace_back(uuid, progress);
     saved_at_request.push_back(client_.log.size());
@@ -32,6 +34,7 @@ class RecordingHost final : public agent::OpHost {
   std::vector<std::pair<std::string, std::string>> saved;
   std::vector<std::size_t> saved_at_request;  // how many requests had been sent by then
   bool fail_save = false;
+  agent::LookupCache* cache = nullptr;  // none unless a test gives one
 
  private:
   FakeGraphqlClient& client_;
@@ -392,4 +395,200 @@ TEST(IonOps, GraphqlRawSendsTheDocumentAndVariablesAsGiven) {
                     R"({"document":"mutation Custom($s: String!) { x(s: $s) }","variables":{"s":"SN-1"}})"));
   CHECK(o.verdict == OpOutcome::Verdict::delivered);
   STRCMP_EQUAL(R"({"s":"SN-1"})", sent("Custom").variables.c_str());
+}
+
+// The lookup cache (agent/ion/lookup_cache.hpp): a scan's intents share what they learnt, and
+// every way a cached answer can be stale ends in a fresh read, never a wrong outcome.
+TEST_GROUP_BASE(IonOpsCached, TEST_GROUP_CppUTestGroupIonOps) {
+  hal::sim::FakeClock clock;
+  agent::LookupCache cache{clock};
+  void setup() override {
+    TEST_GROUP_CppUTestGroupIonOps::setup();
+    host.cache = &cache;
+  }
+  void learn_unit5() {
+    agent::UnitRef u;
+    u.id = "5";
+    u.etag = "u5";
+    u.serial = "SN-1";
+    u.part_id = "7";
+    u.part_number = "ASM-100";
+    cache.put_unit(std::nullopt, u);
+  }
+  void learn_run9(const std::string& step22_status = "TODO") {
+    agent::Json run = agent::json::parse(run9(step22_status));
+    cache.put_run("SN-1", "5", "12", run.get());
+  }
+};
+
+TEST(IonOpsCached, AScansThreeIntentsTakeFiveRequests) {
+  answer("EnsureUnit",
+         R"({"units":{"edges":[]},"parts":{"edges":[)"
+         R"({"node":{"id":7,"partNumber":"ASM-100","revision":"B","isLatestRevision":true}}]}})");
+  answer("CreateUnit",
+         R"({"createPartInventory":{"partInventory":{"id":5,"_etag":"u5","serialNumber":"SN-1",)"
+         R"("locationId":null,"part":{"id":7,"partNumber":"ASM-100"}}}})");
+  answer("OpenRuns",
+         R"({"runs":{"edges":[],"pageInfo":{"hasNextPage":false}},"procedure":{"id":12,"title":"Final"}})");
+  answer("CreateRun", R"({"createRun":{"run":)" + run9() + "}}");
+  answer("SetStepStatus", R"({"updateRunStep":{"runStep":{"id":22,"status":"IN_PROGRESS","_etag":"e22b"}}})");
+  CHECK(run(make("unit.ensure", R"({"serial":"SN-1","partNumber":"ASM-100"})")).verdict ==
+        OpOutcome::Verdict::delivered);
+  CHECK(run(make("run.ensure", R"({"serial":"SN-1","procedureId":"12"})")).verdict ==
+        OpOutcome::Verdict::delivered);
+  CHECK(run(make("step.status", R"({"serial":"SN-1","procedureId":"12","status":"IN_PROGRESS"})")).verdict ==
+        OpOutcome::Verdict::delivered);
+  LONGS_EQUAL(5, client.log.size());
+  LONGS_EQUAL(0, client.count("FindUnit"));   // the unit unit.ensure created
+  LONGS_EQUAL(0, client.count("Procedure"));  // read beside the runs
+  STRCMP_EQUAL(R"({"input":{"procedureId":"12","partInventoryId":"5","title":"ASM-100 - SN-1 - Final"}})",
+               sent("CreateRun").variables.c_str());
+  // The run's current step, with the etag createRun returned.
+  STRCMP_EQUAL(R"({"input":{"id":"22","etag":"e22","status":"IN_PROGRESS"}})",
+               sent("SetStepStatus").variables.c_str());
+  // And the cache follows the mutation: the step's new status and etag.
+  agent::Json cached = cache.run("5", "12");
+  CHECK(cached != nullptr);
+  CHECK(std::string(agent::json::print(cached.get())).find(R"("status":"IN_PROGRESS","_etag":"e22b")") !=
+        std::string::npos);
+}
+
+TEST(IonOpsCached, WithoutTheCacheTheSameScanTakesEight) {
+  host.cache = nullptr;
+  answer("EnsureUnit",
+         R"({"units":{"edges":[]},"parts":{"edges":[)"
+         R"({"node":{"id":7,"partNumber":"ASM-100","revision":"B","isLatestRevision":true}}]}})");
+  answer("CreateUnit", R"({"createPartInventory":{"partInventory":{"id":5}}})");
+  answer("FindUnit", kUnit5);
+  answer("OpenRuns",
+         R"({"runs":{"edges":[],"pageInfo":{"hasNextPage":false}},"procedure":{"id":12,"title":"Final"}})");
+  answer("CreateRun", R"({"createRun":{"run":)" + run9() + "}}");
+  answer("FindUnit", kUnit5);
+  answer("OpenRuns", runs_page(run9()));
+  answer("SetStepStatus", R"({"updateRunStep":{"runStep":{"id":22,"status":"IN_PROGRESS","_etag":"e22b"}}})");
+  run(make("unit.ensure", R"({"serial":"SN-1","partNumber":"ASM-100"})"));
+  run(make("run.ensure", R"({"serial":"SN-1","procedureId":"12"})"));
+  CHECK(run(make("step.status", R"({"serial":"SN-1","procedureId":"12","status":"IN_PROGRESS"})")).verdict ==
+        OpOutcome::Verdict::delivered);
+  LONGS_EQUAL(8, client.log.size());  // the procedure still rides with the runs
+}
+
+TEST(IonOpsCached, AUnitDeletedAtIonSinceIsLookedUpAgainNotDeadLettered) {
+  learn_unit5();  // ION has since replaced unit 5 by unit 6
+  answer("OpenRuns",
+         R"({"runs":{"edges":[],"pageInfo":{"hasNextPage":false}},"procedure":{"id":12,"title":"Final"}})");
+  answer("CreateRun", FakeGraphqlClient::fail(GraphqlOutcome::graphql_errors, "PartInventory 5 not found"));
+  answer(
+      "FindUnit",
+      R"({"units":{"edges":[{"node":{"id":6,"_etag":"u6","serialNumber":"SN-1","part":{"id":7,"partNumber":"ASM-100"}}}]}})");
+  answer("OpenRuns",
+         R"({"runs":{"edges":[],"pageInfo":{"hasNextPage":false}},"procedure":{"id":12,"title":"Final"}})");
+  answer("CreateRun", R"({"createRun":{"run":{"id":10,"status":"TODO","steps":[]}}})");
+  auto o = run(make("run.ensure", R"({"serial":"SN-1","procedureId":"12"})"));
+  CHECK_TEXT(o.verdict == OpOutcome::Verdict::delivered, o.message.c_str());
+  STRCMP_EQUAL(R"({"procedureId":"12","unitId":"6"})", sent("OpenRuns", 1).variables.c_str());
+  CHECK(sent("CreateRun", 1).variables.find(R"("partInventoryId":"6")") != std::string::npos);
+}
+
+TEST(IonOpsCached, ARejectionIsMadeOnFreshDataOnly) {
+  learn_unit5();
+  answer("OpenRuns", R"({"runs":{"edges":[],"pageInfo":{"hasNextPage":false}},"procedure":null})");
+  answer("FindUnit", kUnit5);
+  answer("OpenRuns", R"({"runs":{"edges":[],"pageInfo":{"hasNextPage":false}},"procedure":null})");
+  auto o = run(make("run.ensure", R"({"serial":"SN-1","procedureId":"12"})"));
+  CHECK(o.verdict == OpOutcome::Verdict::rejected);
+  STRCMP_EQUAL("run.ensure: no procedure 12 at ION", o.message.c_str());
+  LONGS_EQUAL(1, client.count("FindUnit"));  // asked once more before giving up
+}
+
+TEST(IonOpsCached, AStepTheCacheSaysIsDoneIsReadAgainBeforeNothingIsSent) {
+  learn_unit5();
+  learn_run9("IN_PROGRESS");  // stale: someone set step 22 back to TODO at ION
+  answer("FindUnit", kUnit5);
+  answer("OpenRuns", runs_page(run9("TODO")));
+  answer("SetStepStatus", R"({"updateRunStep":{"runStep":{"id":22,"status":"IN_PROGRESS","_etag":"e22b"}}})");
+  auto o = run(make("step.status", R"({"serial":"SN-1","procedureId":"12","status":"IN_PROGRESS"})"));
+  CHECK(o.verdict == OpOutcome::Verdict::delivered);
+  LONGS_EQUAL(1, client.count("SetStepStatus"));
+}
+
+TEST(IonOpsCached, AStaleCachedEtagIsAConflictThenAFreshRead) {
+  learn_unit5();
+  learn_run9();
+  answer("SetStepStatus", FakeGraphqlClient::fail(GraphqlOutcome::concurrency, "Etag does not match"));
+  answer("FindUnit", kUnit5);
+  std::string moved = run9();
+  moved.replace(moved.find("\"e22\""), 5, "\"e22x\"");
+  answer("OpenRuns", runs_page(moved));
+  answer("SetStepStatus", R"({"updateRunStep":{"runStep":{"id":22,"status":"IN_PROGRESS","_etag":"e22y"}}})");
+  auto o = run(make("step.status", R"({"serial":"SN-1","procedureId":"12","status":"IN_PROGRESS"})"));
+  CHECK(o.verdict == OpOutcome::Verdict::delivered);
+  STRCMP_EQUAL(R"({"input":{"id":"22","etag":"e22x","status":"IN_PROGRESS"}})",
+               sent("SetStepStatus", 1).variables.c_str());
+}
+
+TEST(IonOpsCached, CompletingTheCurrentStepPinsItFromAFreshRead) {
+  learn_unit5();
+  learn_run9();  // stale: step 22 was completed at ION, so 23 is current
+  std::string done22 = run9("COMPLETE");
+  answer("OpenRuns", runs_page(done22));
+  answer("SetStepStatus", R"({"updateRunStep":{"runStep":{"id":23,"status":"IN_PROGRESS","_etag":"e23b"}}})");
+  answer("SetStepStatus", R"({"updateRunStep":{"runStep":{"id":23,"status":"COMPLETE","_etag":"e23c"}}})");
+  auto o = run(make("step.status", R"({"serial":"SN-1","procedureId":"12","status":"COMPLETE"})"));
+  CHECK(o.verdict == OpOutcome::Verdict::delivered);
+  LONGS_EQUAL(1, host.saved.size());
+  STRCMP_EQUAL(R"({"run":"9","step":"23"})", host.saved[0].second.c_str());
+}
+
+TEST(IonOpsCached, EntriesExpire) {
+  learn_unit5();
+  learn_run9();
+  clock.advance(std::chrono::seconds(11));  // runs last 10 s, units 60 s
+  CHECK(cache.run("5", "12") == nullptr);
+  CHECK(cache.unit("SN-1", std::nullopt).has_value());
+  clock.advance(std::chrono::seconds(50));
+  CHECK(!cache.unit("SN-1", std::nullopt).has_value());
+  answer("FindUnit", kUnit5);
+  answer("OpenRuns", runs_page(run9()));
+  answer("SetStepStatus", R"({"updateRunStep":{"runStep":{"id":22,"status":"IN_PROGRESS","_etag":"e22b"}}})");
+  run(make("step.status", R"({"serial":"SN-1","procedureId":"12","status":"IN_PROGRESS"})"));
+  LONGS_EQUAL(3, client.log.size());
+}
+
+TEST(IonOpsCached, UnitsOfASerialWithTwoPartsAreNotCachedUnderTheSerialAlone) {
+  answer(
+      "EnsureUnit",
+      R"({"units":{"edges":[{"node":{"id":5,"_etag":"u5","serialNumber":"SN-1","part":{"id":7,"partNumber":"ASM-100"}}},)"
+      R"({"node":{"id":8,"_etag":"u8","serialNumber":"SN-1","part":{"id":9,"partNumber":"ASM-200"}}}]},)"
+      R"("parts":{"edges":[]}})");
+  CHECK(run(make("unit.ensure", R"({"serial":"SN-1","partNumber":"ASM-100"})")).verdict ==
+        OpOutcome::Verdict::delivered);
+  CHECK(cache.unit("SN-1", std::string("asm-100")).has_value());
+  CHECK(!cache.unit("SN-1", std::nullopt).has_value());
+}
+
+TEST(IonOpsCached, MoreThanAPageOfUnitsWithTheSerialAsksWithThePart) {
+  answer("EnsureUnit", R"({"units":{"edges":[],"pageInfo":{"hasNextPage":true}},"parts":{"edges":[]}})");
+  answer("EnsureUnit",
+         std::string(kUnit5).insert(std::string(kUnit5).size() - 1, R"(,"parts":{"edges":[]})"));
+  CHECK(run(make("unit.ensure", R"({"serial":"SN-1","partNumber":"ASM-100"})")).verdict ==
+        OpOutcome::Verdict::delivered);
+  CHECK(sent("EnsureUnit", 0).document.find("ilike: $partNumber}}, first: 10") == std::string::npos);
+  CHECK(sent("EnsureUnit", 1).document.find("part: {partNumber: {ilike: $partNumber}}") != std::string::npos);
+  CHECK(!cache.unit("SN-1", std::nullopt).has_value());  // uniqueness unknown
+  CHECK(cache.unit("SN-1", std::string("ASM-100")).has_value());
+}
+
+TEST(IonOpsCached, TheCacheStaysBounded) {
+  agent::LookupCache small(clock, {std::chrono::seconds(60), std::chrono::seconds(10), 4});
+  for (int i = 0; i < 10; ++i) {
+    agent::UnitRef u;
+    u.id = std::to_string(i);
+    u.serial = "SN-" + std::to_string(i);
+    small.put_unit(std::nullopt, u);
+    clock.advance(std::chrono::milliseconds(1));
+  }
+  LONGS_EQUAL(4, small.units());
+  CHECK(small.unit("SN-9", std::nullopt).has_value());  // the newest stay
+  CHECK(!small.unit("SN-0", std::nullopt).has_value());
 }

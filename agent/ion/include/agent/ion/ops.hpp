@@ -60,6 +60,7 @@
 
 #include "agent/graphql/graphql.hpp"
 #include "agent/intent/intent.hpp"
+#include "agent/ion/lookup_cache.hpp"
 #include "hal/result.hpp"
 
 namespace agent {
@@ -83,6 +84,8 @@ class OpHost {
   virtual GraphqlClient& client() = 0;
   // Durably stores the intent's checkpoint before a mutation; on failure the op retries later.
   virtual hal::Status save_progress(const std::string& uuid, const std::string& progress_json) = 0;
+  // What earlier operations learnt at ION (lookup_cache.hpp); nullptr = every op asks ION.
+  virtual LookupCache* lookups() { return nullptr; }
 };
 
 struct OpOptions {
