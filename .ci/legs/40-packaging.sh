@@ -60,11 +60,14 @@ deb_buildflags() {
 }
 
 # check_hardened ELF READELF: what the flags must have produced.
+# (readelf's output is read whole before grep: `readelf | grep -q` under pipefail fails with
+# SIGPIPE (141) whenever grep matches before readelf has written everything.)
 check_hardened() {
-  local elf=$1 readelf=$2
-  "$readelf" -d "$elf" | grep -Eq 'BIND_NOW|FLAGS.*NOW' || fail "$elf: not linked with -z now"
-  "$readelf" -lW "$elf" | grep -q GNU_RELRO || fail "$elf: no RELRO"
-  "$readelf" --dyn-syms -W "$elf" | grep -q '__[a-z_]*_chk' || fail "$elf: no fortified calls (_FORTIFY_SOURCE)"
+  local elf=$1 readelf=$2 dyn prog syms
+  dyn=$("$readelf" -d "$elf") prog=$("$readelf" -lW "$elf") syms=$("$readelf" --dyn-syms -W "$elf")
+  grep -Eq 'BIND_NOW|FLAGS.*NOW' <<<"$dyn" || fail "$elf: not linked with -z now"
+  grep -q GNU_RELRO <<<"$prog" || fail "$elf: no RELRO"
+  grep -q '__[a-z_]*_chk' <<<"$syms" || fail "$elf: no fortified calls (_FORTIFY_SOURCE)"
   echo "  $(basename "$(dirname "$(dirname "$elf")")"): hardened (relro, bindnow, fortify)"
 }
 
