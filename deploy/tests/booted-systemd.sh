@@ -68,10 +68,8 @@ done
 [ ! -e "$ROOT/var/lib/ion-agent/credentials.sealed" ] || fail "$ROOT: already provisioned"
 
 # in_ct CMD...: runs CMD in the container (all namespaces of its PID 1), clean environment.
-in_ct() {
-  nsenter -t "$LEADER" -a -- /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-    SYSTEMD_COLORS=0 SYSTEMD_PAGER= "$@"
-}
+CT_ENV=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_COLORS=0 SYSTEMD_PAGER=)
+in_ct() { nsenter -t "$LEADER" -a -- "${CT_ENV[@]}" "$@"; }
 prop() { in_ct systemctl show -P "$1" "$UNIT"; }
 now_ms() { date +%s%3N; }
 # wait_for SECONDS CMD...: until CMD succeeds (every 50 ms); false after SECONDS.
@@ -92,7 +90,12 @@ back_from() {
     "Restart=$(prop Restart))"
   [ "$st" = active ] && [ "$pid" != 0 ] && [ "$pid" != "$1" ]
 }
-cursor() { in_ct journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p'; }
+cursor() {
+  local c
+  c=$(in_ct journalctl -n 1 --show-cursor -o cat | sed -n 's/^-- cursor: //p')
+  [ -n "$c" ] || fail "the container's journal gives no cursor"
+  echo "$c"
+}
 journal_since() { in_ct journalctl -u "$UNIT" --no-pager -o short-unix --after-cursor="$1"; }
 json() { /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
@@ -165,7 +168,7 @@ out=$(in_ct ion-agent provision --api-url "$(json "$T/sim.json" api_url)" \
 sealed=$(in_ct stat -c '%a %U' /var/lib/ion-agent/credentials.sealed) || fail "provision wrote no credentials.sealed"
 [ "$sealed" = "600 ion-agent" ] || fail "credentials.sealed is $sealed, want 600 ion-agent"
 t=$(now_ms)
-timeout 20 nsenter -t "$LEADER" -a -- /usr/bin/systemctl start "$UNIT" ||
+timeout 20 nsenter -t "$LEADER" -a -- "${CT_ENV[@]}" systemctl start "$UNIT" ||
   fail "systemctl start: no READY=1 within 20 s (ActiveState=$(prop ActiveState) SubState=$(prop SubState) Result=$(prop Result))"
 start_ms=$(($(now_ms) - t))
 [ "$(in_ct systemctl is-active "$UNIT")" = active ] || fail "$UNIT is not active after start"
