@@ -16,6 +16,10 @@
 #         scripts run on the host with DPKG_ROOT set and must act on the root only;
 #      c. arm64 .deb into a Debian 13 arm64 root without systemd, apt/dpkg under
 #         qemu-aarch64 via binfmt_misc (the useradd fallback path);
+#      d. the root of b booted under its own systemd (systemd-nspawn --boot, host network,
+#         ION simulator on the host): the shipped unit provisioned, READY=1 and STATUS=,
+#         idle restart < 1 s, clean stop, watchdog kill + restart, crash loop never gives up
+#         (deploy/tests/booted-systemd.sh);
 #   6. prints the installed size per architecture.
 # Every tool the leg uses is installed by name (ci_host_tools) and checked (need_tools).
 set -euo pipefail
@@ -60,11 +64,14 @@ deb_buildflags() {
 }
 
 # check_hardened ELF READELF: what the flags must have produced.
+# (readelf's output is read whole before grep: `readelf | grep -q` under pipefail fails with
+# SIGPIPE (141) whenever grep matches before readelf has written everything.)
 check_hardened() {
-  local elf=$1 readelf=$2
-  "$readelf" -d "$elf" | grep -Eq 'BIND_NOW|FLAGS.*NOW' || fail "$elf: not linked with -z now"
-  "$readelf" -lW "$elf" | grep -q GNU_RELRO || fail "$elf: no RELRO"
-  "$readelf" --dyn-syms -W "$elf" | grep -q '__[a-z_]*_chk' || fail "$elf: no fortified calls (_FORTIFY_SOURCE)"
+  local elf=$1 readelf=$2 dyn prog syms
+  dyn=$("$readelf" -d "$elf") prog=$("$readelf" -lW "$elf") syms=$("$readelf" --dyn-syms -W "$elf")
+  grep -Eq 'BIND_NOW|FLAGS.*NOW' <<<"$dyn" || fail "$elf: not linked with -z now"
+  grep -q GNU_RELRO <<<"$prog" || fail "$elf: no RELRO"
+  grep -q '__[a-z_]*_chk' <<<"$syms" || fail "$elf: no fortified calls (_FORTIFY_SOURCE)"
   echo "  $(basename "$(dirname "$(dirname "$elf")")"): hardened (relro, bindnow, fortify)"
 }
 
@@ -271,6 +278,11 @@ install_amd64_dpkg_root() {
   echo "  amd64: dpkg --root --force-script-chrootless (DPKG_ROOT): ok, host untouched"
 }
 
+# d. The installed root of b, booted: the shipped unit under a real systemd (Debian 12's).
+boot_amd64() {
+  bash deploy/tests/booted-systemd.sh "$WORK/amd64-root" "$ROOT"
+}
+
 # lintian_deb DEB: bookworm's lintian, pedantic, info tags shown; every tag fails the step
 # except overrides (deploy/debian/ion-agent.lintian-overrides, each with its reason).
 lintian_deb() {
@@ -297,10 +309,10 @@ install_arm64() {
 
 main() {
   ci_host_tools qemu-user-static dpkg-dev file groff-base man-db python3-kconfiglib systemd \
-    lintian arch-test init-system-helpers passwd binutils
+    lintian arch-test init-system-helpers passwd binutils systemd-container util-linux procps
   need_tools mmdebstrap arch-test lintian qemu-aarch64-static dpkg-deb dpkg-buildflags dpkg-shlibdeps \
     file groff man readelf systemd-analyze systemd-sysusers systemd-tmpfiles deb-systemd-helper \
-    useradd chroot /usr/bin/python3
+    useradd chroot /usr/bin/python3 systemd-nspawn nsenter pgrep
   step "cross tree" ci_tree_cross "$CROSS_TREE"
   step lints lints
   step "build amd64 + systemd checks" build_amd64
@@ -310,6 +322,7 @@ main() {
   step lintian eval 'for a in amd64 arm64 armhf; do lintian_deb "$(deb_of $a)"; done'
   step "install amd64 (Debian 12 root, systemd, /proc unmounted)" install_amd64_noproc
   step "install amd64 (dpkg --root, DPKG_ROOT)" install_amd64_dpkg_root
+  step "amd64 booted under systemd (nspawn)" boot_amd64
   step "install arm64 (Debian 13 arm64 root, qemu)" install_arm64
   SIZES+=("armhf: Installed-Size $(dpkg-deb -f "$(deb_of armhf)" Installed-Size) KiB (control), .deb $(stat -c %s "$(deb_of armhf)") bytes")
   echo "::: packaging: installed size per architecture"

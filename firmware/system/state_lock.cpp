@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,6 +41,18 @@ StateLock::Holder read_holder(int fd) {
   return h;
 }
 
+// Run as root (`sudo ion-agent provision`), the lock file would be root's, 0600, and the
+// daemon (User=ion-agent) could no longer open it: exit 19 in a restart loop. So it belongs
+// to the state directory's owner, as every file written there (agent/common/atomic_file.cpp).
+void give_to_dir_owner(int fd, const char* dir) {
+  struct stat ds {};
+  struct stat fs {};
+  if (::geteuid() == 0 && ::stat(dir, &ds) == 0 && ds.st_uid != 0 && ::fstat(fd, &fs) == 0 &&
+      (fs.st_uid != ds.st_uid || fs.st_gid != ds.st_gid)) {
+    (void)!::fchown(fd, ds.st_uid, ds.st_gid);  // if not, the daemon's open names the cause
+  }
+}
+
 }  // namespace
 
 std::string StateLock::path_for(const std::string& state_dir) {
@@ -62,6 +75,7 @@ hal::Result<StateLock> StateLock::acquire(const std::string& state_dir, std::str
     return hal::errno_error(hal::Errc::io, "lock " + path, errno);
   }
   StateLock lock(fd, path);
+  give_to_dir_owner(fd, resolved);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;
     if (e == EWOULDBLOCK) {

@@ -2,6 +2,7 @@
 #include "state_lock.hpp"
 
 #include <CppUTest/TestHarness.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -43,4 +44,22 @@ TEST(StateLock, AMissingStateDirectoryIsAnIoError) {
   auto l = StateLock::acquire(dir.file("missing"), "run");
   CHECK(!l.ok());
   CHECK(l.error().code == hal::Errc::io);
+}
+
+// `sudo ion-agent provision` takes the lock too: the file it creates must stay usable by the
+// daemon, which runs as the state directory's owner (the unit's User=ion-agent).
+TEST(StateLock, TakenAsRootTheLockFileBelongsToTheStateDirectorysOwner) {
+  if (::geteuid() != 0) {
+    TEST_EXIT;  // needs root to hand the file over
+  }
+  CHECK_EQUAL(0, ::chown(dir.path().c_str(), 4242, 4243));
+  {
+    auto l = StateLock::acquire(dir.path(), "provision");
+    CHECK_TEXT(l.ok(), l.ok() ? "" : l.error().what.c_str());
+  }
+  struct stat st {};
+  CHECK_EQUAL(0, ::stat((dir.path() + "/ion-agent.lock").c_str(), &st));
+  LONGS_EQUAL(4242, st.st_uid);
+  LONGS_EQUAL(4243, st.st_gid);
+  CHECK_EQUAL(0, ::chown(dir.path().c_str(), 0, 0));
 }
