@@ -4,10 +4,13 @@
 # and the .deb installed, e.g. the packaging leg's amd64 root) with `systemd-nspawn --boot`,
 # sharing the host's network so the ION simulator started here on 127.0.0.1 is reachable, and
 # checks, with systemctl/journalctl run inside the container (nsenter into its PID 1):
-#   0. unprovisioned, the enabled unit was skipped at boot (ConditionPathExists=, no restart loop);
-#   1. after `ion-agent provision` (API key on stdin from a 0600 file), `systemctl start`
-#      returns on READY=1: active, StatusText= is the daemon's STATUS= (credentials usable);
-#      a scan fed to the simulated station is delivered (the sandbox lets it reach ION);
+#   0. with its profile but no API key yet, the enabled unit starts at boot and reaches READY=1:
+#      StatusText= says the credentials are unusable, a scan fed to the simulated station is
+#      accepted and kept (pending 1), no restarts;
+#   1. `ion-agent provision` (API key on stdin from a 0600 file) while it runs: the same daemon
+#      (same MainPID) picks the key up and delivers the kept scan (the sandbox lets it reach
+#      ION); then `systemctl stop` + `systemctl start` returns on READY=1 with StatusText= the
+#      daemon's STATUS= (credentials usable);
 #   2. `systemctl restart` of the idle daemon takes < 1 s; `systemctl stop` (SIGTERM) ends it
 #      with exit status 0 (ion-agent(8)) well within TimeoutStopSec=, no SIGKILL;
 #   3. watchdog: the unit sets WatchdogSec=; with it shortened for time (runtime drop-in) the
@@ -154,37 +157,44 @@ case "$state" in
 esac
 say "booted $(in_ct systemctl --version | head -n1 | cut -d' ' -f1-2) in $(($(now_ms) - t)) ms: $state"
 
-# --- 0. unprovisioned: enabled, skipped at boot -------------------------------------------
+# --- 0. profile, no key yet: started at boot, scans kept -----------------------------------
 [ "$(in_ct systemctl is-enabled "$UNIT")" = enabled ] || fail "$UNIT is not enabled"
-[[ "$(prop ConditionResult) $(prop ActiveState)" == "no inactive" ]] ||
-  fail "unprovisioned, $UNIT should be skipped by its condition (ConditionResult=$(prop ConditionResult) ActiveState=$(prop ActiveState))"
-[ "$(prop NRestarts)" = 0 ] || fail "unprovisioned $UNIT restarted $(prop NRestarts) times"
-say "0. unprovisioned: enabled, skipped at boot (condition failed), no restarts"
+active() { [ "$(prop ActiveState)" = active ]; }
+wait_for 20 active ||
+  fail "with a profile and no key, $UNIT should run (ConditionResult=$(prop ConditionResult) ActiveState=$(prop ActiveState) Result=$(prop Result))"
+ready_ms=$((($(prop ActiveEnterTimestampMonotonic) - $(prop ExecMainStartTimestampMonotonic)) / 1000))
+[[ "$(prop StatusText)" == *"credentials unusable: "* ]] ||
+  fail "without a key StatusText should say the credentials are unusable: '$(prop StatusText)'"
+pid=$(prop MainPID)
+in_ct bash -c 'echo "scan SN-000104" >/run/ion-agent/station.fifo'
+kept() { [[ "$(prop StatusText)" =~ ^pending\ [1-9][0-9]*,\ dead\ 0, ]]; }
+wait_for 10 kept || fail "a scan without credentials was not kept (StatusText: $(prop StatusText))"
+[ "$(prop NRestarts)" = 0 ] || fail "without a key $UNIT restarted $(prop NRestarts) times"
+say "0. no key yet: started at boot, READY=1 $ready_ms ms after exec; a scan kept: $(prop StatusText)"
 
-# --- 1. provision, start, READY=1 ---------------------------------------------------------
+# --- 1. provision while it runs: the same daemon delivers; start returns on READY=1 -------
 out=$(in_ct ion-agent provision --api-url "$(json "$T/sim.json" api_url)" \
   --token-url "$(json "$T/sim.json" token_url)" --ca-file /etc/ion-agent/ion-sim-ca.pem --verify \
   <"$T/apikey" 2>&1) || fail "ion-agent provision failed: $out"
 sealed=$(in_ct stat -c '%a %U' /var/lib/ion-agent/credentials.sealed) || fail "provision wrote no credentials.sealed"
 [ "$sealed" = "600 ion-agent" ] || fail "credentials.sealed is $sealed, want 600 ion-agent"
+delivered() { [[ "$(prop StatusText)" =~ ^pending\ 0,\ dead\ 0,\ delivered\ [1-9] ]]; }
+t=$(now_ms)
+wait_for 20 delivered || fail "after provision the kept scan was not delivered within 20 s (StatusText: $(prop StatusText))"
+[ "$(prop MainPID)" = "$pid" ] || fail "the daemon was restarted to pick up the key (MainPID $pid -> $(prop MainPID))"
+say "1. provisioned while running: the same daemon delivered the kept scan in $(($(now_ms) - t)) ms: $(prop StatusText)"
+in_ct systemctl stop "$UNIT" || fail "systemctl stop failed"
 t=$(now_ms)
 timeout 20 nsenter -t "$LEADER" -a -- "${CT_ENV[@]}" systemctl start "$UNIT" ||
   fail "systemctl start: no READY=1 within 20 s (ActiveState=$(prop ActiveState) SubState=$(prop SubState) Result=$(prop Result))"
 start_ms=$(($(now_ms) - t))
 [ "$(in_ct systemctl is-active "$UNIT")" = active ] || fail "$UNIT is not active after start"
-ready_ms=$((($(prop ActiveEnterTimestampMonotonic) - $(prop ExecMainStartTimestampMonotonic)) / 1000))
 status=$(prop StatusText)
 [[ "$status" =~ ^pending\ [0-9]+,\ dead\ [0-9]+,\ delivered\ [0-9]+,\ link\ (up|down)$ ]] ||
   fail "StatusText is '$status', want the daemon's 'pending N, dead N, delivered N, link up|down' (credentials usable)"
 pid=$(prop MainPID)
 [ "$(in_ct stat -c %U "/proc/$pid")" = ion-agent ] || fail "the daemon does not run as ion-agent"
-say "1. provisioned; systemctl start returned on READY=1 after $start_ms ms (exec to READY: $ready_ms ms); StatusText: $status"
-# One scan through the sandbox to the simulator: the unit lets the daemon reach ION.
-in_ct bash -c 'echo "scan SN-000104" >/run/ion-agent/station.fifo'
-delivered() { [[ "$(prop StatusText)" =~ ^pending\ 0,\ dead\ 0,\ delivered\ [1-9] ]]; }
-t=$(now_ms)
-wait_for 15 delivered || fail "a scan was not delivered within 15 s (StatusText: $(prop StatusText))"
-say "   a scan of SN-000104 delivered to the ION simulator in $(($(now_ms) - t)) ms: $(prop StatusText)"
+say "   systemctl start returned on READY=1 after $start_ms ms; StatusText: $status"
 
 # --- 2. idle restart, stop ----------------------------------------------------------------
 figures=()
