@@ -18,7 +18,10 @@
 #      timeout and restarted (new MainPID, NRestarts + 1, the journal names the timeout);
 #   4. crash loop: the unit says Restart=always and StartLimitIntervalSec=0; with RestartSec=
 #      shortened so the loop outruns systemd's default start limit (5 starts in 10 s), the main
-#      PID killed (SEGV, KILL, ABRT) 8 times in a row comes back every time.
+#      PID killed (SEGV, KILL, ABRT) 8 times in a row comes back every time;
+#   5. the device key as an encrypted credential, as DEPLOYING.md says (systemd-creds encrypt
+#      --with-key=host, LoadCredentialEncrypted=, device.key shredded): the daemon takes it from
+#      $CREDENTIALS_DIRECTORY and delivers; a damaged credential keeps the unit from starting.
 # The only change to the shipped unit is a drop-in running the daemon on the simulated
 # station (`--sim FIFO`: no scanner or GPIO in a container) with the metrics file in
 # /run/ion-agent; steps 3 and 4 add a runtime drop-in (/run) and remove it again.
@@ -276,6 +279,43 @@ say "4. crash loop: $CRASHES kills (SEGV/KILL/ABRT) in $ms ms, back every time (
 
 in_ct rm -f "/run/systemd/system/$UNIT.d/60-fast.conf"
 in_ct systemctl daemon-reload
+
+# --- 5. the device key as an encrypted credential (DEPLOYING.md "systemd-creds") ----------
+# The recipe as documented, with --with-key=host (a container has no TPM; host+tpm2 on a
+# board): seal device.key, hand it over with LoadCredentialEncrypted=, delete the clear file.
+creds_dir=/etc/credstore.encrypted
+in_ct mkdir -p "$creds_dir"
+in_ct systemd-creds encrypt --with-key=host --name=ion-agent.devkey /var/lib/ion-agent/device.key \
+  "$creds_dir/ion-agent.devkey" || fail "systemd-creds encrypt of device.key failed"
+in_ct sh -c "cat >/etc/systemd/system/$UNIT.d/70-devkey.conf" <<EOF
+[Service]
+LoadCredentialEncrypted=ion-agent.devkey:$creds_dir/ion-agent.devkey
+EOF
+in_ct shred -u /var/lib/ion-agent/device.key
+in_ct systemctl daemon-reload
+c=$(cursor)
+in_ct systemctl restart "$UNIT" || fail "restart with LoadCredentialEncrypted= failed (Result=$(prop Result))"
+wait_for 10 active || fail "$UNIT not active with the encrypted device key"
+j=$(journal_since "$c")
+grep -q 'key protected by device key from systemd credential ion-agent.devkey' <<<"$j" ||
+  fail "the daemon did not take the device key from its credential: $j"
+[[ "$(prop StatusText)" != *"credentials unusable"* ]] || fail "with the credential: $(prop StatusText)"
+in_ct test ! -e /var/lib/ion-agent/device.key || fail "device.key is still on disk"
+before=$(prop StatusText)
+in_ct bash -c 'echo "scan SN-000105" >/run/ion-agent/station.fifo'
+wait_for 15 delivered || fail "with the encrypted device key a scan was not delivered (StatusText: $(prop StatusText))"
+after=$(prop StatusText)
+# Outside the unit there is no device key: `check` fails (ion-agent(8) EXIT STATUS).
+rc=0
+in_ct runuser -u ion-agent -- ion-agent check --state-dir /var/lib/ion-agent >/dev/null 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "ion-agent check outside the unit opened the key without the credential"
+# A damaged credential is refused by systemd: the unit does not start with it.
+in_ct sh -c "head -c 200 /dev/urandom >$creds_dir/ion-agent.devkey"
+! in_ct systemctl restart "$UNIT" 2>/dev/null || fail "$UNIT started with a damaged encrypted credential"
+in_ct systemctl reset-failed "$UNIT" 2>/dev/null || true
+say "5. device key as a systemd credential (LoadCredentialEncrypted=, --with-key=host): taken from" \
+  "CREDENTIALS_DIRECTORY, no device.key on disk, a scan delivered ($before -> $after);" \
+  "outside the unit check exits $rc; a damaged credential keeps the unit from starting"
 # The key was fed on stdin: it must be in no log of the container.
 in_ct journalctl --no-pager -o cat >"$T/journal.txt"
 ! grep -qF -f "$T/secret" "$T/journal.txt" "$T/console.log" || fail "the API secret appears in the journal or on the console"
