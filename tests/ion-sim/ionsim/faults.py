@@ -19,14 +19,16 @@ Any kind also takes `delay` (seconds to wait before acting, e.g. a 502 after 30 
 On the storage endpoint (`match: storage`, an upload URL's PUT): `close` reads `after_bytes`
 of the body (default: half of it) and then closes the connection (a PUT cut in transit,
 nothing stored); `drop_after_apply` stores the bytes (the URL is used up) and closes without
-an answer; `status` reads the body and answers `status` without storing.
+an answer; `status` reads the body and answers `status` without storing; `expire` makes the
+URL expired just before the PUT is checked (403 "Request has expired", as S3 after the
+presigned URL's lifetime).
 Thread-safety: one lock inside; the random source can be seeded for repeatable runs.
 """
 
 import random
 import threading
 
-KINDS = ("status", "rate_limit", "delay", "close", "drop_after_apply", "graphql_error")
+KINDS = ("status", "rate_limit", "delay", "close", "drop_after_apply", "graphql_error", "expire")
 ENDPOINTS = ("graphql", "token", "storage", "any")
 
 

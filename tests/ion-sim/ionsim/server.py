@@ -242,6 +242,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(fault["status"], xml, storage_mod.xml_error("ServiceUnavailable", "Simulated"))
         token = urllib.parse.parse_qs(url.query).get("X-Sim-Token", [""])[0]
         with sim.lock:
+            if fault is not None and fault["kind"] == "expire" and token in sim.storage.urls:
+                sim.storage.urls[token]["expires"] = 0
             refused = sim.storage.check(token, key, self.headers.get("Content-Type"))
             if refused is None:
                 u, etag = sim.storage.put(token, data)

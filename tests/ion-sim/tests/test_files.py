@@ -139,3 +139,12 @@ def test_fault_drop_after_apply_stores_then_hangs_up(sim):
         put(sim, out["uploadUrl"], b"z" * 10)
     assert sim.ok(STEP_FILES, {"run": run_id})["run"]["steps"][0]["fileAttachments"][0]["size"] == 10
     assert put(sim, out["uploadUrl"], b"z" * 10)[0] == 403  # used up
+
+
+def test_fault_expire_refuses_the_put_as_expired(sim):
+    _, step = new_step(sim)
+    out = create(sim, step["entityId"])
+    sim.admin("POST", "/faults", {"kind": "expire", "match": "storage"})
+    status, _, body = put(sim, out["uploadUrl"], b"x")
+    assert status == 403 and b"Request has expired" in body
+    assert put(sim, out["uploadUrl"], b"x")[0] == 403  # stays expired
