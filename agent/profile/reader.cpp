@@ -48,7 +48,7 @@ void ProfileReader::check_template(const std::string& tpl, const Rule& rule, con
       }
       continue;
     }
-    if (name == "file.name" || name == "file.path") {
+    if (name == "file.name" || name == "file.path" || name == "file.line1") {
       if (rule.event != "file") {
         error(path, "bad template: {" + name + "} needs a file rule (\"event\": \"file\")");
       }
@@ -66,7 +66,8 @@ void ProfileReader::check_template(const std::string& tpl, const Rule& rule, con
       if (!rule.match_source.empty() && !rule.match) {
         continue;  // the bad regex itself is already reported
       }
-      ok = scan_rule && rule.match && static_cast<std::size_t>(name[6] - '0') <= rule.match->groups();
+      ok = (scan_rule || rule.event == "file") && rule.match &&
+           static_cast<std::size_t>(name[6] - '0') <= rule.match->groups();
       if (!ok) {
         error(path, "bad template: {" + name + "} names no group of this rule's 'match'");
         continue;
@@ -181,8 +182,11 @@ void ProfileReader::check_rules(const Profile& p, const cJSON* rules) {
       error(event_set ? child(path, "event") : child(path, "on"),
             "a gpio input sends press/release/long_press; set \"event\"");
     }
-    if (rule.event != "scan" && (rule.match || !rule.gs1.empty())) {
-      error(path, "'match' and 'gs1' apply to scan rules only");
+    if (rule.event != "scan" && rule.event != "file" && rule.match) {
+      error(path, "'match' applies to scan rules (the label) and file rules (the file's first line) only");
+    }
+    if (rule.event != "scan" && !rule.gs1.empty()) {
+      error(path, "'gs1' applies to scan rules only");
     }
     check_require(rule, rv, path);
     const cJSON* actions = cJSON_GetObjectItemCaseSensitive(rv, "do");

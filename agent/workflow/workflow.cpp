@@ -184,6 +184,11 @@ bool Workflow::matches(const Rule& rule, const hal::StationEvent& ev, Scan& scan
   if (rule.on != ev.input || rule.event != hal::to_string(ev.kind)) {
     return false;
   }
+  if (ev.kind == hal::StationEvent::Kind::file) {
+    // A file rule's `match` is on the file's first line (a tester's verdict line).
+    scan.groups.assign(1, ev.first_line);
+    return !rule.match || rule.match->full_match(ev.first_line, &scan.groups);
+  }
   if (ev.kind != hal::StationEvent::Kind::scan) {
     return true;
   }
@@ -207,8 +212,11 @@ std::optional<std::string> Workflow::lookup(const std::string& name, const Scan&
   if (name == "input") {
     return scan.ev->input;
   }
-  if ((name == "file.path" || name == "file.name") && scan.ev->kind == hal::StationEvent::Kind::file) {
-    return name == "file.path" ? scan.ev->text : file_name(scan.ev->text);
+  if ((name == "file.path" || name == "file.name" || name == "file.line1") &&
+      scan.ev->kind == hal::StationEvent::Kind::file) {
+    return name == "file.path"    ? scan.ev->text
+           : name == "file.line1" ? scan.ev->first_line
+                                  : file_name(scan.ev->text);
   }
   if (name == "reading.value" || name == "reading.unit") {
     if (scan.reading == nullptr) {

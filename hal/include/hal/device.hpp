@@ -34,6 +34,7 @@ struct StationEvent {
                       // reading: why no reply came (no reply within N ms, disconnected)
                       // file: why it was refused (pattern, unreadable, too large)
   std::optional<std::string> symbology;  // scan: AIM identifier if the reader knows it
+  std::string first_line;                // file: its first line (no line end, at most 256 bytes)
   Clock::MonoTime at{};                  // when it happened (monotonic)
 };
 

@@ -11,9 +11,11 @@
 // being written (rsync's ".name.XXXXXX", editors' swap files), and moving one to its real
 // name is the IN_MOVED_TO that counts.
 //
-// FolderFilter is the portable part (the rules above, on a name and a path), used by the
-// inotify device (hal/linux/folder_watch.hpp) and by tests. Reading the file's bytes is not
-// the HAL's job: the agent copies it when a rule accepts it (agent/outbox).
+// A taken file's event also carries its first line (up to the first LF, a CR before it
+// dropped, at most kFirstLineMax bytes), so rules can match a tester's verdict line. Reading
+// the rest is not the HAL's job: the agent copies the file when a rule accepts it
+// (agent/outbox). FolderFilter is the portable part (the rules above, on a name and a path),
+// used by the inotify device (hal/linux/folder_watch.hpp) and by tests.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,8 @@ struct FolderOptions {
   std::uint64_t max_bytes = 64ull << 20;  // larger files are refused
 };
 
+inline constexpr std::size_t kFirstLineMax = 256;
+
 class FolderFilter {
  public:
   explicit FolderFilter(FolderOptions options) : options_(std::move(options)) {}
@@ -40,7 +44,7 @@ class FolderFilter {
   // True when `name` is one the pattern takes (fnmatch, FNM_PERIOD).
   bool matches(const std::string& name) const;
   // The event for file `name` in the folder: a file event, a refusal (error set), or nothing
-  // (a hidden name). Looks at the file (stat, open for reading) but reads nothing.
+  // (a hidden name). Looks at the file (stat, open for reading) and reads its first line.
   std::optional<StationEvent> examine(const std::string& name, Clock::MonoTime now) const;
 
  private:

@@ -55,6 +55,18 @@ std::optional<StationEvent> FolderFilter::examine(const std::string& name, Clock
                std::to_string(options_.max_bytes) + ")";
     return ev;
   }
+  char buf[kFirstLineMax];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  if (n < 0) {
+    ev.error = std::string("unreadable: ") + std::strerror(errno);
+    return ev;
+  }
+  std::string head(buf, static_cast<std::size_t>(n));
+  head = head.substr(0, head.find('\n'));
+  if (!head.empty() && head.back() == '\r') {
+    head.pop_back();
+  }
+  ev.first_line = std::move(head);
   return ev;
 }
 

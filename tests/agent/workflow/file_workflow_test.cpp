@@ -128,6 +128,33 @@ TEST(FileWorkflow, AFileTheOutboxCannotTakeIsBadFile) {
   CHECK(wf.context().count("last.file") == 0);  // nothing of the rule happened
 }
 
+TEST(FileWorkflow, AFileRuleMatchesTheFirstLine) {
+  auto p = load(R"({"inputs": {"scanner": {"type": "sim"},
+      "results": {"type": "folder", "path": "/out", "pattern": "*.log"}},
+    "outputs": {"green": {"type": "sim"}, "red": {"type": "sim"}},
+    "rules": [
+      {"on": "scanner", "do": [{"set": "unit.serial", "to": "{scan}"}, {"intent": "run.ensure", "procedureId": "13"}]},
+      {"on": "results", "event": "file", "match": "^RESULT=PASS.*", "do": [
+        {"intent": "file.attach"}, {"intent": "step.status", "status": "COMPLETE"}]},
+      {"on": "results", "event": "file", "match": "^RESULT=FAIL code ([0-9]+).*", "do": [
+        {"intent": "file.attach"},
+        {"intent": "step.fields", "fields": {"Code": "{match.1}", "Verdict": "{file.line1}"}},
+        {"intent": "step.status", "status": "FAILED"}]}]})");
+  agent::Workflow w{p};
+  w.on_event(event(Kind::scan, "scanner", "SN-1"), at, sink);
+  auto ev = event(Kind::file, "results", "/out/a.log");
+  ev.first_line = "RESULT=FAIL code 7";
+  auto r = w.on_event(ev, at, sink);
+  CHECK(r.signal == agent::Signal::accepted);
+  LONGS_EQUAL(2, r.rule);
+  STRCMP_CONTAINS(R"("fields":{"Code":"7","Verdict":"RESULT=FAIL code 7"})", sink.log[2].c_str());
+  STRCMP_CONTAINS(R"("status":"FAILED")", sink.log[3].c_str());
+  ev.first_line = "garbage";
+  r = w.on_event(ev, at, sink);
+  CHECK(r.signal == agent::Signal::not_matched);
+  STRCMP_CONTAINS("no rule takes file /out/a.log", r.message.c_str());
+}
+
 TEST(FileWorkflow, TheProfileNamesWhatIsWrongAndWhere) {
   std::string base = R"({"inputs": {"scanner": {"type": "sim"}, "results": %s},
     "rules": [{"on": "scanner", "do": [{"set": "unit.serial", "to": "{scan}"},

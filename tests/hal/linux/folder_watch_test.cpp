@@ -69,6 +69,20 @@ TEST(FolderWatch, AClosedFileIsOneFileEventWithItsPath) {
   STRCMP_EQUAL("results", evs[0].input.c_str());
   STRCMP_EQUAL(dir.file("SN-1.csv").c_str(), evs[0].text.c_str());
   STRCMP_EQUAL("", evs[0].error.c_str());
+  STRCMP_EQUAL("PASS", evs[0].first_line.c_str());
+}
+
+TEST(FolderWatch, TheFirstLineIsCutAtItsEndOrAtTheLimit) {
+  test_support::TempDir dir;
+  hal::FolderFilter f(options(dir.path()).folder);
+  write_file(dir.file("a.csv"), "RESULT=FAIL code 7\r\nrest\n");
+  STRCMP_EQUAL("RESULT=FAIL code 7", f.examine("a.csv", kT0)->first_line.c_str());
+  auto o = options(dir.path()).folder;
+  o.max_bytes = 1000;
+  write_file(dir.file("c.csv"), std::string(400, 'y'));
+  LONGS_EQUAL(hal::kFirstLineMax, hal::FolderFilter(o).examine("c.csv", kT0)->first_line.size());
+  write_file(dir.file("empty.csv"), "");
+  STRCMP_EQUAL("", f.examine("empty.csv", kT0)->first_line.c_str());
 }
 
 TEST(FolderWatch, AFileMovedInIsTakenAndItsHiddenTemporaryIsNot) {
