@@ -48,6 +48,9 @@ std::string profile(const std::string& folder, int max_mb = 16) {
   ]})";
 }
 
+// The example profile's folder (firmware/profiles/test-stand-files.json).
+constexpr const char* kFolderMark = "/var/lib/ion-agent-tester/out";
+
 std::string pattern_bytes(std::size_t n, unsigned seed) {
   std::string s(n, '\0');
   unsigned x = seed;
@@ -88,11 +91,20 @@ long rss_kb(pid_t pid) {
 
 class Daemon {
  public:
-  Daemon(ion_test::IonSim& sim, int max_mb = 16) : sim_(sim) {
+  // `profile_text` empty: the test profile above; else a profile whose folder path is
+  // kFolderMark (replaced by this daemon's folder).
+  Daemon(ion_test::IonSim& sim, int max_mb = 16, std::string profile_text = {}) : sim_(sim) {
     dir_ = ion_test::make_temp_dir("ion-files-itest");
     folder_ = dir_ + "/out";
     ::mkdir(folder_.c_str(), 0755);
-    std::ofstream(dir_ + "/profile.json") << profile(folder_, max_mb);
+    if (profile_text.empty()) {
+      profile_text = profile(folder_, max_mb);
+    }
+    for (std::size_t at = profile_text.find(kFolderMark); at != std::string::npos;
+         at = profile_text.find(kFolderMark)) {
+      profile_text.replace(at, std::string(kFolderMark).size(), folder_);
+    }
+    std::ofstream(dir_ + "/profile.json") << profile_text;
   }
   ~Daemon() {
     proc_.reset();
@@ -395,5 +407,45 @@ TEST(FileAttachEndToEnd, AFiftyMegabyteUploadKeepsResidentMemoryWithinOneMegabyt
   Attached a = attached(state, first_step_entity(state, 1001), "big.csv");
   LONGS_EQUAL(1, a.with_bytes);
   STRCMP_EQUAL(sha256_hex(data).c_str(), a.sha256.c_str());
+  d.stop();
+}
+
+TEST(FileAttachEndToEnd, TheTestStandProfileAttachesTheResultAndSetsTheStepByItsFirstLine) {
+  ion_test::IonSim sim;
+  CHECK_TRUE_TEXT(sim.ok(), sim.error().c_str());
+  Daemon d(
+      sim, 16,
+      ion_test::read_text_file(std::string(ION_SOURCE_DIR) + "/firmware/profiles/test-stand-files.json"));
+  CHECK_TRUE(d.provision());
+  CHECK_TRUE_TEXT(d.start(), d.log().c_str());
+  const std::string pass = "PASS V=24.1 I=212 FW=2.4.0 GRADE=A\r\n12:00:01 power on\n12:00:09 all LEDs lit\n";
+  d.send("scan SN-000101\n");
+  CHECK_TRUE_TEXT(d.wait_for("accepted 2 intent(s) (interlocks passed)", 1), d.log().c_str());
+  drop_file(d.folder(), "SN-000101.log", pass);
+  CHECK_TRUE_TEXT(d.wait_for("accepted 3 intent(s)", 1), d.log().c_str());
+  d.send("scan SN-000102\n");
+  CHECK_TRUE_TEXT(d.wait_for("accepted 2 intent(s) (interlocks passed)", 2), d.log().c_str());
+  const std::string fail = "FAIL no boot after 30 s\n";
+  drop_file(d.folder(), "SN-000102.log", fail);
+  CHECK_TRUE_TEXT(d.wait_for("accepted 3 intent(s)", 2), d.log().c_str());
+  drop_file(d.folder(), "notes.log", "x");  // not SN-*.log: red
+  CHECK_TRUE_TEXT(d.wait_for("bad_file: results: refused file", 1), d.log().c_str());
+  CHECK_TRUE_TEXT(d.drained(), d.log().c_str());
+  agent::Json state = sim.state();
+  Attached a = attached(state, first_step_entity(state, 1001), "SN-000101.log");
+  LONGS_EQUAL(1, a.with_bytes);
+  STRCMP_EQUAL(sha256_hex(pass).c_str(), a.sha256.c_str());
+  auto runs = ion_test::runs_of(state, 1001, 13);
+  LONGS_EQUAL(1, runs.size());
+  STRCMP_EQUAL("COMPLETE,TODO", ion_test::step_statuses(state, runs[0]).c_str());
+  Attached b = attached(state, first_step_entity(state, 1002), "SN-000102.log");
+  LONGS_EQUAL(1, b.with_bytes);
+  runs = ion_test::runs_of(state, 1002, 13);
+  LONGS_EQUAL(1, runs.size());
+  STRCMP_EQUAL("FAILED,TODO", ion_test::step_statuses(state, runs[0]).c_str());
+  agent::JsonText issues(cJSON_PrintUnformatted(table(state, "issues")));
+  CHECK_TEXT(std::string(issues.get()).find("Tester verdict at test-stand-2: no boot after 30 s") !=
+                 std::string::npos,
+             issues.get());
   d.stop();
 }
