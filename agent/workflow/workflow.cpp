@@ -324,7 +324,8 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
   // The outbox checks again; checked here so the reason is the scan's (red bad_scan), not a
   // storage error.
   if (auto valid = validate_intent(intent.kind, intent.inputs_json); !valid.ok()) {
-    why = Signal::bad_scan;
+    // A file's name or first line that ION can never take (not UTF-8) is the file's fault.
+    why = look("file.path") ? Signal::bad_file : Signal::bad_scan;
     return std::move(valid).error();
   }
   return intent;

@@ -113,6 +113,14 @@ TEST(FileWorkflow, ARefusedFileIsRedWithItsReasonAndWritesNothing) {
   LONGS_EQUAL(1, sink.log.size());
 }
 
+TEST(FileWorkflow, AFileNameThatIsNotUtf8IsBadFile) {
+  wf.on_event(event(Kind::scan, "scanner", "SN-000101"), at, sink);
+  auto r = wf.on_event(event(Kind::file, "results", "/srv/tester/out/r\xff.csv"), at, sink);
+  CHECK(r.signal == agent::Signal::bad_file);
+  STRCMP_CONTAINS("not valid UTF-8", r.message.c_str());
+  LONGS_EQUAL(1, sink.log.size());
+}
+
 TEST(FileWorkflow, AFileBeforeAnyUnitIsNoUnit) {
   auto r = wf.on_event(event(Kind::file, "results", "/srv/tester/out/x.csv"), at, sink);
   CHECK(r.signal == agent::Signal::no_unit);
