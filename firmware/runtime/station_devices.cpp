@@ -118,7 +118,8 @@ hal::Result<std::unique_ptr<hal::Device>> make_folder(const InputSpec& in, hal::
   auto dev = std::make_unique<hal::linux_folder::FolderWatch>(o);
   auto st = dev->open(now);
   if (!st.ok()) {
-    hal::log::warning("station", "input " + in.name + ": " + st.error().what + " (will retry)");
+    hal::log::warning("station",
+                      "input " + in.name + ": " + st.error().what + " (watched for until it exists)");
   }
   return std::unique_ptr<hal::Device>(std::move(dev));
 }

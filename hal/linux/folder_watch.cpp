@@ -15,14 +15,26 @@ namespace hal::linux_folder {
 namespace {
 
 constexpr const char* kModule = "folder";
+constexpr std::uint32_t kDirEvents =
+    IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+constexpr std::uint32_t kParentEvents =
+    IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+
+std::string parent_of(const std::string& path) {
+  std::size_t slash = path.find_last_of('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
 
 }  // namespace
 
 FolderWatch::FolderWatch(FolderWatchOptions options)
     : options_(std::move(options)),
       filter_(options_.folder),
-      reopen_(kModule, options_.folder.name, options_.folder.path,
-              Backoff(options_.reopen_min, options_.reopen_max)) {}
+      backoff_(options_.reopen_min, options_.reopen_max) {
+  status_.name = options_.folder.name;
+  status_.path = options_.folder.path;
+  status_.last_error = "not opened yet";
+}
 
 Status FolderWatch::validate(const FolderWatchOptions& o) {
   const std::string where = "input " + o.folder.name + ": ";
@@ -39,64 +51,81 @@ Status FolderWatch::validate(const FolderWatchOptions& o) {
 }
 
 Status FolderWatch::open(Clock::MonoTime now) {
+  return watch(now);  // the caller logs a failure (as for every device)
+}
+
+// Watches the directory, or else its nearest existing parent (for the directory to appear).
+Status FolderWatch::watch(Clock::MonoTime now) {
   fd_.reset();
+  watching_dir_ = false;
   UniqueFd fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (!fd.valid()) {
     Error e(Errc::io, std::string("inotify_init1: ") + std::strerror(errno));
-    reopen_.open_failed(now, e);
+    status_.connected = false;
+    status_.last_error = e.what;
+    retry_at_ = now + backoff_.next();
     return e;
   }
   const std::string& path = options_.folder.path;
+  if (::inotify_add_watch(fd.get(), path.c_str(), kDirEvents) >= 0) {
+    fd_ = std::move(fd);
+    watching_dir_ = true;
+    status_.connected = true;
+    status_.last_error.clear();
+    retry_at_.reset();
+    backoff_.reset();
+    return ok();
+  }
+  int err = errno;
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    Error e(Errc::io, path + ": " + std::strerror(errno));
-    reopen_.open_failed(now, e);
-    return e;
+  Error e(Errc::io, path + ": " +
+                        (err == ENOTDIR || (::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+                             ? std::string("not a directory")
+                             : std::strerror(err)));
+  status_.connected = false;
+  status_.last_error = e.what;
+  // The nearest parent that exists: an entry appearing there may be (the way to) the folder.
+  for (std::string p = parent_of(path);; p = parent_of(p)) {
+    if (::inotify_add_watch(fd.get(), p.c_str(), kParentEvents) >= 0) {
+      fd_ = std::move(fd);
+      retry_at_.reset();
+      return e;
+    }
+    if (p == "/") {
+      break;
+    }
   }
-  if (!S_ISDIR(st.st_mode)) {
-    Error e(Errc::io, path + ": not a directory");
-    reopen_.open_failed(now, e);
-    return e;
-  }
-  if (::inotify_add_watch(fd.get(), path.c_str(),
-                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0) {
-    Error e(Errc::io, "inotify_add_watch " + path + ": " + std::strerror(errno));
-    reopen_.open_failed(now, e);
-    return e;
-  }
-  fd_ = std::move(fd);
-  reopen_.opened(path);
-  return ok();
-}
-
-std::optional<Clock::MonoTime> FolderWatch::next_deadline() const {
-  return fd_.valid() ? std::nullopt : reopen_.deadline();
+  retry_at_ = now + backoff_.next();
+  return e;
 }
 
 void FolderWatch::on_readable(Clock::MonoTime now, std::vector<StationEvent>& out) {
   // Big enough for many events at once; the kernel never splits one event across reads.
   alignas(struct inotify_event) char buf[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)];
+  bool gone = false;
+  bool parent_changed = false;
   for (;;) {
     ssize_t n = ::read(fd_.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      if (errno != EAGAIN) {
-        lost(now, std::string("read inotify: ") + std::strerror(errno));
-      }
-      return;
+    if (n < 0 && errno == EINTR) {
+      continue;
     }
-    if (n == 0) {
-      return;
+    if (n <= 0) {
+      if (n < 0 && errno != EAGAIN) {
+        gone = true;
+        status_.last_error = std::string("read inotify: ") + std::strerror(errno);
+      }
+      break;
     }
-    bool gone = false;
     for (char* p = buf; p < buf + n;) {
       const auto* e = reinterpret_cast<const struct inotify_event*>(p);
       p += sizeof(struct inotify_event) + e->len;
       if ((e->mask & IN_Q_OVERFLOW) != 0) {
         log::warning(kModule, "input '" + options_.folder.name +
                                   "': inotify queue overflowed; files that arrived meanwhile were not seen");
+        continue;
+      }
+      if (!watching_dir_) {
+        parent_changed = true;  // something appeared (or went) where the folder should be
         continue;
       }
       if ((e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0) {
@@ -110,23 +139,33 @@ void FolderWatch::on_readable(Clock::MonoTime now, std::vector<StationEvent>& ou
         out.push_back(std::move(*ev));
       }
     }
-    if (gone) {
-      lost(now, "the directory was deleted or moved away");
-      return;
-    }
+  }
+  if (gone) {
+    missing(now, "the directory was deleted or moved away", true);
+  } else if (parent_changed) {
+    missing(now, "", false);
+  }
+}
+
+// Looks again: the directory may be back (then it is watched), else a parent is watched.
+void FolderWatch::missing(Clock::MonoTime now, const std::string& why, bool was_connected) {
+  if (was_connected) {
+    log::warning(kModule,
+                 "input '" + options_.folder.name + "': folder " + options_.folder.path + " missing: " + why);
+  }
+  Status st = watch(now);
+  if (st.ok()) {
+    log::info(kModule, "input '" + options_.folder.name + "': watching " + options_.folder.path);
+  } else if (was_connected) {
+    status_.last_error = why + " (" + st.error().what + ")";
   }
 }
 
 void FolderWatch::on_deadline(Clock::MonoTime now, std::vector<StationEvent>& out) {
   (void)out;
-  if (!fd_.valid()) {
-    reopen_.retry_if_due(now, [&] { return open(now); });
+  if (retry_at_ && now >= *retry_at_) {
+    missing(now, "", false);
   }
-}
-
-void FolderWatch::lost(Clock::MonoTime now, std::string why) {
-  fd_.reset();
-  reopen_.lost(now, std::move(why));
 }
 
 }  // namespace hal::linux_folder

@@ -125,25 +125,42 @@ TEST(FolderWatch, AnUnreadableFileIsRefused) {
   STRCMP_CONTAINS("unreadable: ", ev->error.c_str());
 }
 
-TEST(FolderWatch, AMissingDirectoryIsWatchedOnceItExists) {
+TEST(FolderWatch, AMissingDirectoryIsWatchedOnceItExistsWithoutATimer) {
   test_support::TempDir dir;
-  const std::string sub = dir.file("out");
+  const std::string sub = dir.file("a/out");
   FolderWatch w(options(sub));
   CHECK_FALSE(w.open(kT0).ok());
   CHECK_FALSE(w.status().connected);
-  LONGS_EQUAL(-1, w.fd());
-  CHECK(w.next_deadline().has_value());
+  STRCMP_CONTAINS("No such file or directory", w.status().last_error.c_str());
+  CHECK(w.fd() >= 0);                          // watching the nearest parent that exists
+  CHECK_FALSE(w.next_deadline().has_value());  // no polling: an idle station sleeps
+  CHECK(::mkdir(dir.file("a").c_str(), 0755) == 0);
+  CHECK(events(w).empty());
+  CHECK_FALSE(w.status().connected);
   CHECK(::mkdir(sub.c_str(), 0755) == 0);
-  std::vector<StationEvent> none;
-  w.on_deadline(*w.next_deadline(), none);
+  CHECK(events(w).empty());
   CHECK(w.status().connected);
   write_file(sub + "/a.csv", "1");
   LONGS_EQUAL(1, events(w).size());
-  // Deleted: missing again, and back once it is.
+  // Deleted: missing again (no timer), and watched again once it is back.
   CHECK(::unlink((sub + "/a.csv").c_str()) == 0);
   CHECK(::rmdir(sub.c_str()) == 0);
   events(w);
   CHECK_FALSE(w.status().connected);
+  CHECK_FALSE(w.next_deadline().has_value());
+  CHECK(::mkdir(sub.c_str(), 0755) == 0);
+  events(w);
+  CHECK(w.status().connected);
+  write_file(sub + "/b.csv", "2");
+  LONGS_EQUAL(1, events(w).size());
+}
+
+TEST(FolderWatch, APathThatIsAFileIsNotADirectory) {
+  test_support::TempDir dir;
+  write_file(dir.file("plain"), "x");
+  FolderWatch w(options(dir.file("plain")));
+  CHECK_FALSE(w.open(kT0).ok());
+  STRCMP_CONTAINS("not a directory", w.status().last_error.c_str());
 }
 
 TEST(FolderWatch, ValidateNamesTheBadOption) {
