@@ -11,7 +11,9 @@
 //     again to it (a PUT of the same bytes is idempotent);
 //   - storage refusing the PUT (400/403: the URL expired or was used already) sends us back
 //     to the lookup: the bytes may have landed with the answer lost; if not, a new
-//     attachment and URL are asked for.
+//     attachment and URL are asked for, once per attempt: a new URL refused too is a dead
+//     letter (a Content-Type or signing problem no retry fixes), not an endless series of
+//     empty attachments.
 // An attempt cut between createFileAttachment's commit at ION and our checkpoint leaves one
 // empty attachment (no bytes, size null) behind; ION offers no way to get an upload URL for it
 // again, so the next attempt creates another one (the lookup ignores attachments without our
@@ -150,6 +152,10 @@ class FileAttach final : public UnitRunOp {
         deliver();
         return;
       case UploadResponse::Outcome::refused: {
+        if (r.http_status == 0) {
+          reject("the upload URL is not allowed: " + r.message);  // e.g. http:// to another host
+          return;
+        }
         // Expired or used: forget the URL, look again (the bytes may be there), else create anew.
         const cJSON* p = progress();
         const std::string run_id = json::str(p, "runId").value_or("");
@@ -160,8 +166,10 @@ class FileAttach final : public UnitRunOp {
         if (!checkpoint(std::move(pin))) {
           return;
         }
-        if (refusals_++ >= 2) {
-          retry_later("storage refused the upload again: " + r.message, GraphqlOutcome::http_status);
+        // A new URL refused as well is not an expiry: every further attempt would leave one
+        // more empty attachment at ION. A dead letter says why; `queue retry` sends it again.
+        if (refusals_++ >= 1) {
+          reject("storage refused a new upload URL too: " + r.message);
           return;
         }
         look(run_id, step_id);

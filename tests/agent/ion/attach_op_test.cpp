@@ -32,9 +32,8 @@ class Host final : public agent::OpHost {
   FakeGraphqlClient& client_;
 };
 
-const char* kInputs =
-    R"({"serial":"SN-1","procedureId":"13","source":"/out/r.csv","filename":"r.csv",)"
-    R"("copy":"/var/lib/ion-agent/files/u1","sha256":"ab","size":1234})";
+const char* kInputs = R"({"serial":"SN-1","procedureId":"13","source":"/out/r.csv","filename":"r.csv",)"
+                      R"("copy":"/var/lib/ion-agent/files/u1","sha256":"ab","size":1234})";
 
 const char* kUnit =
     R"({"units":{"edges":[{"node":{"id":5,"_etag":"u5","serialNumber":"SN-1","part":{"id":7,"partNumber":"P"}}}]}})";
@@ -116,8 +115,7 @@ TEST(FileAttachOp, CreatesOnTheCurrentStepAndPutsTheCopyWithItsContentType) {
   puts.push_back(upload(UploadResponse::Outcome::ok, 200));
   auto o = run();
   CHECK(o.verdict == OpOutcome::Verdict::delivered);
-  STRCMP_EQUAL(R"({"input":{"entityId":"122","filename":"r.csv"}})",
-               client.log[3].variables.c_str());
+  STRCMP_EQUAL(R"({"input":{"entityId":"122","filename":"r.csv"}})", client.log[3].variables.c_str());
   LONGS_EQUAL(1, client.uploads.size());
   STRCMP_EQUAL("https://sim/storage/77?sig=x", client.uploads[0].url.c_str());
   STRCMP_EQUAL("text/csv", client.uploads[0].content_type.c_str());
@@ -191,7 +189,29 @@ TEST(FileAttachOp, NoOpenRunIsADeadLetterAndALostCopyToo) {
   CHECK(o.verdict == OpOutcome::Verdict::rejected);
   STRCMP_CONTAINS("no open run of procedure 13", o.message.c_str());
   puts.push_back(upload(UploadResponse::Outcome::file_error));
-  o = run(R"({"runId":"9","runStepId":"22","attachmentId":"77","url":"https://s/77","contentType":"text/csv"})");
+  o = run(
+      R"({"runId":"9","runStepId":"22","attachmentId":"77","url":"https://s/77","contentType":"text/csv"})");
   CHECK(o.verdict == OpOutcome::Verdict::rejected);
   STRCMP_CONTAINS("the file copy cannot be sent", o.message.c_str());
+}
+
+TEST(FileAttachOp, ANewUrlRefusedTooIsADeadLetterNotAnotherAttachment) {
+  const std::string at_put =
+      R"({"runId":"9","runStepId":"22","attachmentId":"76","url":"https://sim/storage/76?sig=old","contentType":"text/csv"})";
+  puts.push_back(upload(UploadResponse::Outcome::refused, 403));
+  answer("StepAttachments", step_attachments(R"({"id":76,"filename":"r.csv","size":null})"));
+  answer("CreateFileAttachment", kCreated);
+  puts.push_back(upload(UploadResponse::Outcome::refused, 403));
+  auto o = run(at_put);
+  CHECK(o.verdict == OpOutcome::Verdict::rejected);
+  STRCMP_CONTAINS("storage refused a new upload URL too: ", o.message.c_str());
+  LONGS_EQUAL(1, client.count("CreateFileAttachment"));
+}
+
+TEST(FileAttachOp, AnUploadUrlThePolicyRefusesIsADeadLetter) {
+  puts.push_back(upload(UploadResponse::Outcome::refused, 0));
+  auto o = run(
+      R"({"runId":"9","runStepId":"22","attachmentId":"77","url":"http://10.0.0.1/x","contentType":"text/csv"})");
+  CHECK(o.verdict == OpOutcome::Verdict::rejected);
+  STRCMP_CONTAINS("the upload URL is not allowed", o.message.c_str());
 }
