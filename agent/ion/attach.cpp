@@ -18,6 +18,8 @@
 // empty attachment (no bytes, size null) behind; ION offers no way to get an upload URL for it
 // again, so the next attempt creates another one (the lookup ignores attachments without our
 // size).
+#include <cerrno>
+#include <cstdlib>
 #include <string>
 
 #include "agent/common/json.hpp"
@@ -141,7 +143,14 @@ class FileAttach final : public UnitRunOp {
     req.url = json::str(p, "url").value_or("");
     req.content_type = json::str(p, "contentType").value_or("application/octet-stream");
     req.file = input_text("copy");
-    req.size = std::stoull(input_id("size").empty() ? "0" : input_id("size"));
+    const std::string size = input_id("size");
+    char* end = nullptr;
+    errno = 0;
+    req.size = std::strtoull(size.c_str(), &end, 10);
+    if (size.empty() || errno != 0 || end == nullptr || *end != '\0') {
+      reject("inputs.size: not a byte count: '" + size + "'");
+      return;
+    }
     auto self = std::static_pointer_cast<FileAttach>(shared_from_this());
     client().upload(std::move(req), [self](UploadResponse r) { self->on_put(std::move(r)); });
   }

@@ -90,11 +90,11 @@ TEST_GROUP(FileAttachOp) {
       return r;
     };
   }
-  OpOutcome run(const std::string& progress = {}) {
+  OpOutcome run(const std::string& progress = {}, const std::string& inputs = kInputs) {
     agent::IntentRecord rec;
     rec.uuid = "u1";
     rec.kind = "file.attach";
-    rec.inputs_json = kInputs;
+    rec.inputs_json = inputs;
     rec.progress = progress;
     std::optional<OpOutcome> out;
     auto op = agent::make_ion_op(rec, host, [&out](OpOutcome o) { out = std::move(o); });
@@ -214,4 +214,14 @@ TEST(FileAttachOp, AnUploadUrlThePolicyRefusesIsADeadLetter) {
       R"({"runId":"9","runStepId":"22","attachmentId":"77","url":"http://10.0.0.1/x","contentType":"text/csv"})");
   CHECK(o.verdict == OpOutcome::Verdict::rejected);
   STRCMP_CONTAINS("the upload URL is not allowed", o.message.c_str());
+}
+
+TEST(FileAttachOp, ADamagedSizeIsADeadLetterNotACrash) {
+  std::string inputs = kInputs;
+  inputs.replace(inputs.find("1234"), 4, R"("12x")");
+  auto o = run(
+      R"({"runId":"9","runStepId":"22","attachmentId":"77","url":"https://s/77","contentType":"text/csv"})",
+      inputs);
+  CHECK(o.verdict == OpOutcome::Verdict::rejected);
+  STRCMP_CONTAINS("inputs.size: not a byte count: '12x'", o.message.c_str());
 }
