@@ -260,6 +260,16 @@ Profile ProfileReader::read(const cJSON* root) {
   read_sections(root, p);
   profile_ = nullptr;
   check_rules(p, cJSON_GetObjectItemCaseSensitive(root, "rules"));
+  // A file is copied into the outbox when it is accepted: one the outbox can never hold would
+  // be refused every time. Said at load, not at the first file.
+  for (const auto& in : p.inputs) {
+    if (in.is_folder() && in.max_file_mb >= p.outbox.max_mb) {
+      error(child(child("$.inputs", in.name), "max_mb"),
+            std::to_string(in.max_file_mb) + " MiB files can never fit the outbox (outbox.max_mb " +
+                std::to_string(p.outbox.max_mb) +
+                " holds the copies with the queue); lower it or raise outbox.max_mb");
+    }
+  }
   apply_default_feedback(p);
   return p;
 }

@@ -196,6 +196,9 @@ TEST(FileWorkflow, TheProfileNamesWhatIsWrongAndWhere) {
       profile_errors(make(folder, R"({"on": "scanner", "do": [{"set": "x", "to": "{file.name}"}]})"))
           .c_str());
   STRCMP_CONTAINS(
+      "p.json: $.inputs.results.max_mb: 64 MiB files can never fit the outbox (outbox.max_mb 64",
+      profile_errors(make(R"({"type": "folder", "path": "/out", "max_mb": 64})", attach)).c_str());
+  STRCMP_CONTAINS(
       "p.json: $.rules[1].do[0].copy: set by the agent",
       profile_errors(
           make(folder,
