@@ -4,11 +4,12 @@
 # factory, provisions the demo API key, and runs the station daemon with the simulated HAL
 # through a scripted shift at an assembly station (firmware/profiles/assembly-station.json):
 # scans, PASS/FAIL pedal presses, a unit ION holds (interlock), a network outage in the middle
-# and the recovery. Then it
+# with a photo from the bench camera (a folder input) that is attached once ION is back, and the
+# recovery. Then it
 # prints what ION now holds next to what was scanned.
 #   tests/run-demo.sh                 the scripted shift (about a minute)
 #   tests/run-demo.sh --interactive   type `scan TEXT`, `press NAME`, `release NAME`,
-#                                     `click NAME`, `status`, `outage`, `recover`, `quit`
+#                                     `click NAME`, `photo NAME`, `status`, `outage`, `recover`, `quit`
 #   PROFILE=firmware/profiles/test-stand.json tests/run-demo.sh --interactive
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,9 +49,26 @@ printf 'ion-agent-demo\ndemo-secret-0f3c9a1e7b2d4c58\n' |
   "$AGENT" provision --state-dir "$T/state" --api-url "$(json "$T/sim.json" api_url)" \
     --token-url "$(json "$T/sim.json" token_url)" --ca-file "$(json "$T/sim.json" ca)" --verify 2>/dev/null
 
+# The assembly profile's bench camera folder lives in the demo's scratch directory.
+RUN_PROFILE="$PROFILE"
+CAMERA=""
+if grep -q '/srv/bench-camera' "$PROFILE"; then
+  CAMERA="$T/camera"
+  mkdir -p "$CAMERA"
+  sed "s#/srv/bench-camera#$CAMERA#" "$PROFILE" >"$T/profile.json"
+  RUN_PROFILE="$T/profile.json"
+fi
+# The camera writes a photo: under a hidden name first, then renamed into place (one event).
+photo() {
+  [ -n "$CAMERA" ] || { echo "  (this profile has no camera folder)"; return; }
+  echo "  > the bench camera writes $1.jpg"
+  { printf '\xff\xd8\xff\xe0'; head -c 300000 /dev/urandom; } >"$CAMERA/.$1.jpg.part"
+  mv "$CAMERA/.$1.jpg.part" "$CAMERA/$1.jpg"
+}
+
 echo "== starting the station daemon: $PROFILE, simulated inputs on a FIFO"
 mkfifo "$T/station.fifo"
-"$AGENT" run --config "$PROFILE" --state-dir "$T/state" --sim "$T/station.fifo" \
+"$AGENT" run --config "$RUN_PROFILE" --state-dir "$T/state" --sim "$T/station.fifo" \
   --metrics "$T/ion_agent.prom" >"$T/outputs.log" 2>"$T/agent.log" &
 AGENT_PID=$!
 exec 3>"$T/station.fifo"  # keep one writer open for the whole shift
@@ -84,6 +102,7 @@ if [ "$INTERACTIVE" = 1 ]; then
 == interactive station. Commands:
    scan TEXT | press NAME | release NAME | click NAME   (inputs of the profile)
    reading NAME TEXT                                    (a reply of instrument NAME)
+   photo NAME                                           (the bench camera writes NAME.jpg)
    status | outage | recover | ion | quit
 HELP
   while IFS= read -r -p "station> " line; do
@@ -93,6 +112,7 @@ HELP
       outage) simctl fault status 503 --forever --match any >/dev/null; echo "  ION is now unreachable (503)" ;;
       recover) simctl faults clear >/dev/null; echo "  ION is back" ;;
       ion) simctl summary | sed 's/^/      /' ;;
+      photo\ *) photo "${line#photo }"; show 0.5 ;;
       "") ;;
       *) station "$line"; show 0.5 ;;
     esac
@@ -118,6 +138,7 @@ else
   station scan SN-000105; show
   station click fail; show
   station scan SN-000101; show
+  photo SN-000101; show                            # copied into the outbox: green, offline
   station click pass; show 1.5
   status
 

@@ -66,6 +66,39 @@ hal::Status sha256(const unsigned char* data, std::size_t n, unsigned char out[3
   return {};
 }
 
+Sha256::Sha256() {
+  setup_ = mbedtls_md_setup(md_.get(), mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 0);
+  if (setup_ == 0) {
+    setup_ = mbedtls_md_starts(md_.get());
+  }
+}
+
+hal::Status Sha256::update(const unsigned char* data, std::size_t n) {
+  if (setup_ != 0) {
+    return mbed_error("sha256 setup", setup_);
+  }
+  int rc = mbedtls_md_update(md_.get(), data, n);
+  return rc == 0 ? hal::Status{} : mbed_error("sha256", rc);
+}
+
+hal::Result<std::string> Sha256::finish_hex() {
+  if (setup_ != 0) {
+    return mbed_error("sha256 setup", setup_);
+  }
+  unsigned char out[32];
+  int rc = mbedtls_md_finish(md_.get(), out);
+  if (rc != 0) {
+    return mbed_error("sha256", rc);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : out) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  return hex;
+}
+
 hal::Status hkdf_sha256(const unsigned char* salt, std::size_t salt_len, const unsigned char* ikm,
                         std::size_t ikm_len, const unsigned char* info, std::size_t info_len,
                         unsigned char* okm, std::size_t okm_len) {

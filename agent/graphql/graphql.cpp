@@ -194,4 +194,22 @@ bool parse_retry_after(std::string_view line, std::chrono::seconds& out) {
   return true;
 }
 
+const char* to_string(UploadResponse::Outcome o) noexcept {
+  switch (o) {
+    case UploadResponse::Outcome::ok:
+      return "ok";
+    case UploadResponse::Outcome::network:
+      return "network";
+    case UploadResponse::Outcome::timeout:
+      return "timeout";
+    case UploadResponse::Outcome::refused:
+      return "refused";
+    case UploadResponse::Outcome::server_error:
+      return "server_error";
+    case UploadResponse::Outcome::file_error:
+      return "file_error";
+  }
+  return "?";
+}
+
 }  // namespace agent

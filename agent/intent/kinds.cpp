@@ -101,6 +101,22 @@ const std::vector<IntentKind>& intent_kinds() {
         {"interlock", T::text, false}},
        true,
        false},
+      // source: where the file was found; copy, sha256, size: written by the outbox when it
+      // copied the file at accept time (agent/outbox/outbox.hpp), read by the ION operation.
+      {"file.attach",
+       {{"serial", T::text, true},
+        {"procedureId", T::id, true},
+        {"source", T::text, true},
+        {"filename", T::text, false},
+        {"partNumber", T::text, false},
+        {"step", T::step, false},
+        {"copy", T::text, false},
+        {"sha256", T::text, false},
+        {"size", T::id, false},
+        {"interlock", T::text, false}},
+       true,
+       true,
+       true},
       {"graphql.raw", {{"document", T::text, true}, {"variables", T::object, false}}, false, false},
   };
   return k;

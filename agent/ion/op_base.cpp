@@ -137,6 +137,14 @@ void OpBase::retry_later(const std::string& message, GraphqlOutcome cause) {
   finish(std::move(o));
 }
 
+void OpBase::fail_with(GraphqlOutcome cause, const std::string& message, bool transient) {
+  if (transient) {
+    retry_later(message, cause);
+  } else {
+    reject(message);
+  }
+}
+
 bool OpBase::checkpoint(Json progress) {
   std::string text = json::print(progress.get());
   auto st = host_.save_progress(intent_.uuid, text);

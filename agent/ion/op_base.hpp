@@ -50,6 +50,9 @@ class OpBase : public IonOp, public std::enable_shared_from_this<OpBase> {
   std::string input_id(const char* key) const;    // string or integer, as text
   std::optional<std::string> input_opt(const char* key) const;
   const cJSON* progress() const { return progress_.get(); }
+  GraphqlClient& client() { return host_.client(); }
+  // The GraphQL outcome `r` ends the op (retry or rejected) as a failed request would.
+  void fail_with(GraphqlOutcome cause, const std::string& message, bool transient);
   const IntentRecord& intent() const { return intent_; }
 
   // The lookup cache to read from: nullptr once the op has gone back to ION for fresh data
@@ -81,7 +84,7 @@ class OpBase : public IonOp, public std::enable_shared_from_this<OpBase> {
   bool used_cache_ = false;
 };
 
-// Factories, one per kind (unit.cpp, run.cpp, fields.cpp, issue.cpp, raw.cpp).
+// Factories, one per kind (unit.cpp, run.cpp, fields.cpp, issue.cpp, attach.cpp, raw.cpp).
 std::shared_ptr<IonOp> make_unit_ensure(OpArgs a);
 std::shared_ptr<IonOp> make_unit_move(OpArgs a);
 std::shared_ptr<IonOp> make_run_ensure(OpArgs a);
@@ -89,6 +92,7 @@ std::shared_ptr<IonOp> make_step_status(OpArgs a);
 std::shared_ptr<IonOp> make_step_fields(OpArgs a);
 std::shared_ptr<IonOp> make_issue_create(OpArgs a);
 std::shared_ptr<IonOp> make_graphql_raw(OpArgs a);
+std::shared_ptr<IonOp> make_file_attach(OpArgs a);
 std::shared_ptr<IonOp> make_unknown(OpArgs a);
 
 }  // namespace agent

@@ -29,6 +29,9 @@ std::shared_ptr<IonOp> make_ion_op(const IntentRecord& intent, OpHost& host, Ion
   if (k == "issue.create") {
     return make_issue_create(std::move(a));
   }
+  if (k == "file.attach") {
+    return make_file_attach(std::move(a));
+  }
   if (k == "graphql.raw") {
     return make_graphql_raw(std::move(a));
   }

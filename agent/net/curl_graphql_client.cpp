@@ -200,7 +200,7 @@ void CurlGraphqlClient::start_batch(std::vector<Queued> members, std::vector<Bat
 }
 
 std::size_t CurlGraphqlClient::in_flight() const {
-  return queued_.size() + waiting_.size() + active_ + ready_.size();
+  return queued_.size() + waiting_.size() + active_ + ready_.size() + uploads_active_ + ready_uploads_.size();
 }
 
 void CurlGraphqlClient::dispatch_waiting() {
@@ -438,10 +438,18 @@ void CurlGraphqlClient::perform() {
       cb(std::move(r));
     }
   }
+  std::size_t u = ready_uploads_.size();
+  while (u-- > 0 && !ready_uploads_.empty()) {
+    auto [cb, r] = std::move(ready_uploads_.front());
+    ready_uploads_.pop_front();
+    if (cb) {
+      cb(std::move(r));
+    }
+  }
 }
 
 std::chrono::milliseconds CurlGraphqlClient::timeout() const {
-  if (!ready_.empty() || !queued_.empty()) {
+  if (!ready_.empty() || !queued_.empty() || !ready_uploads_.empty()) {
     return std::chrono::milliseconds(0);
   }
   // Renewing a token ahead of expiry is a deadline only while requests want it: an idle

@@ -6,6 +6,7 @@
 
 #include "agent/outbox/outbox.hpp"
 #include "agent/outbox/statement.hpp"
+#include "files.hpp"
 
 namespace agent {
 namespace {
@@ -161,6 +162,7 @@ hal::Status Outbox::drop(const std::string& id) {
   if (!n.ok()) {
     return std::move(n).error().context("outbox: drop");
   }
+  outbox_files::remove(files_dir_, rec->uuid);  // a dropped file.attach's copy goes with it
   return {};
 }
 

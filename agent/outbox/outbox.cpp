@@ -9,10 +9,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <optional>
+#include <set>
 
+#include "agent/common/json.hpp"
 #include "agent/crypto/crypto.hpp"
 #include "agent/intent/kinds.hpp"
 #include "agent/outbox/statement.hpp"
+#include "files.hpp"
 #include "hal/log.hpp"
 
 namespace agent {
@@ -168,7 +171,11 @@ void sync_parent_dir(const std::string& path) {
 }  // namespace
 
 Outbox::Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, SqliteDbHandle db)
-    : path_(std::move(path)), limits_(limits), clock_(clock), db_(std::move(db)) {}
+    : path_(std::move(path)),
+      files_dir_(outbox_files::files_dir(path_)),
+      limits_(limits),
+      clock_(clock),
+      db_(std::move(db)) {}
 
 Outbox::~Outbox() = default;
 
@@ -205,6 +212,7 @@ hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, Outbo
     // Readers in other processes (`ion-agent status`) report the configured bound. Best
     // effort: a full disk must not stop the daemon from opening (and draining) its queue.
     (void)box->set_meta("max_bytes", std::to_string(limits.max_bytes));
+    ION_TRY(box->remove_orphan_files(), "outbox: open " + path);
     if (!existed) {
       sync_parent_dir(path);
     }
@@ -401,7 +409,76 @@ hal::Result<std::uint64_t> Outbox::used_bytes() {
   if (!row.ok()) {
     return std::move(row).error();
   }
-  return static_cast<std::uint64_t>(s->int_at(0)) * static_cast<std::uint64_t>(s->int_at(1));
+  // The file copies of undelivered file.attach intents count toward the same bound.
+  return static_cast<std::uint64_t>(s->int_at(0)) * static_cast<std::uint64_t>(s->int_at(1)) +
+         outbox_files::bytes_in(files_dir_);
+}
+
+// A copy whose intent is not undelivered in the database: a crash came between the copy and
+// the commit (the station showed no green), or after delivery before the copy was deleted.
+hal::Status Outbox::remove_orphan_files() {
+  auto rows = query("WHERE state != 2 AND kind = 'file.attach'", {}, 0);
+  if (!rows.ok()) {
+    return std::move(rows).error().context("file copies");
+  }
+  std::set<std::string> keep;
+  for (const auto& r : *rows) {
+    keep.insert(r.uuid);
+  }
+  if (int n = outbox_files::remove_orphans(files_dir_, keep); n > 0) {
+    hal::log::info("outbox", "removed " + std::to_string(n) + " file copies no undelivered intent holds");
+  }
+  return {};
+}
+
+// Copies the file of each file.attach intent (inside the append's open transaction, so the
+// bound is checked against what is committed) and writes copy/sha256/size into its inputs.
+// `copied` names what was written, for the caller to remove if the append fails later.
+hal::Status Outbox::copy_files(std::vector<NewIntent>& intents, const std::vector<std::string>& uuids,
+                               std::vector<std::string>& copied, std::size_t need) {
+  std::vector<std::optional<outbox_files::Source>> sources(intents.size());
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < intents.size(); ++i) {
+    const IntentKind* kind = find_intent_kind(intents[i].kind);
+    if (kind == nullptr || !kind->file_from_event) {
+      continue;
+    }
+    Json in(cJSON_Parse(intents[i].inputs_json.c_str()));
+    auto src = json::str(in.get(), "source");
+    if (!src) {
+      return hal::Error(hal::Errc::parse, intents[i].kind + ": inputs.source: missing");
+    }
+    auto opened = outbox_files::open_source(*src);
+    if (!opened.ok()) {
+      return std::move(opened).error().context(intents[i].kind);
+    }
+    bytes += opened->size;
+    sources[i] = std::move(opened).value();
+  }
+  if (bytes == 0 &&
+      std::none_of(sources.begin(), sources.end(), [](const auto& x) { return x.has_value(); })) {
+    return make_room(need);
+  }
+  ION_TRY(make_room(need + bytes), "file copy");
+  for (std::size_t i = 0; i < intents.size(); ++i) {
+    if (!sources[i]) {
+      continue;
+    }
+    auto c = outbox_files::copy(files_dir_, uuids[i], *sources[i]);
+    if (!c.ok()) {
+      return std::move(c).error().context(intents[i].kind);
+    }
+    copied.push_back(uuids[i]);
+    Json in(cJSON_Parse(intents[i].inputs_json.c_str()));
+    for (const char* k : {"copy", "sha256", "size"}) {
+      cJSON_DeleteItemFromObjectCaseSensitive(in.get(), k);
+    }
+    json::put(in.get(), "copy", c->path);
+    json::put(in.get(), "sha256", c->sha256);
+    cJSON_AddNumberToObject(in.get(), "size", static_cast<double>(c->size));
+    intents[i].inputs_json = json::print(in.get());
+  }
+  return {};
 }
 
 hal::Status Outbox::make_room(std::size_t need, std::size_t uncounted) {
@@ -454,8 +531,9 @@ hal::Result<std::vector<std::string>> Outbox::append_all(const std::vector<NewIn
   return append_impl(intents, nullptr);
 }
 
-hal::Result<std::vector<std::string>> Outbox::append_impl(const std::vector<NewIntent>& intents,
+hal::Result<std::vector<std::string>> Outbox::append_impl(const std::vector<NewIntent>& given,
                                                           const std::string* context_json) {
+  std::vector<NewIntent> intents = given;  // file.attach inputs gain their copy's facts
   std::size_t need = 0;
   for (const auto& intent : intents) {
     if (intent.inputs_json.size() > kMaxInputsBytes) {
@@ -471,7 +549,29 @@ hal::Result<std::vector<std::string>> Outbox::append_impl(const std::vector<NewI
   if (!tx.ok()) {
     return std::move(tx).error().context("outbox: append");
   }
-  ION_TRY(make_room(need), "outbox: append");
+  std::vector<std::string> uuids;
+  for (std::size_t i = 0; i < intents.size(); ++i) {
+    auto uuid = make_uuid(now_ms());
+    if (!uuid.ok()) {
+      return std::move(uuid).error().context("outbox: append: make uuid");
+    }
+    uuids.push_back(std::move(uuid).value());
+  }
+  // Copies written for this append are removed unless it commits.
+  std::vector<std::string> copied;
+  struct RemoveUnlessCommitted {
+    const std::string& dir;
+    std::vector<std::string>& names;
+    bool committed = false;
+    ~RemoveUnlessCommitted() {
+      for (const auto& n : names) {
+        if (!committed) {
+          outbox_files::remove(dir, n);
+        }
+      }
+    }
+  } guard{files_dir_, copied};
+  ION_TRY(copy_files(intents, uuids, copied, need), "outbox: append");
   auto ins = SqlStatement::prepare(
       db_.get(), (std::string("INSERT INTO intents (seq, uuid, kind, inputs, subject, wall_ms, boot_id,"
                               " since_boot_ns, wall_synced, accepted_ms) VALUES (") +
@@ -481,14 +581,12 @@ hal::Result<std::vector<std::string>> Outbox::append_impl(const std::vector<NewI
     return std::move(ins).error().context("outbox: append");
   }
   std::vector<std::string> ids;
-  for (const auto& intent : intents) {
+  for (std::size_t i = 0; i < intents.size(); ++i) {
+    const NewIntent& intent = intents[i];
     const std::int64_t now = now_ms();
-    auto uuid = make_uuid(now);
-    if (!uuid.ok()) {
-      return std::move(uuid).error().context("outbox: append: make uuid");
-    }
+    const std::string& uuid = uuids[i];
     ins->reset();
-    ins->bind(1, *uuid)
+    ins->bind(1, uuid)
         .bind(2, intent.kind)
         .bind(3, intent.inputs_json)
         .bind(4, intent.subject)
@@ -498,7 +596,7 @@ hal::Result<std::vector<std::string>> Outbox::append_impl(const std::vector<NewI
         .bind(8, std::int64_t{intent.at.wall_synced ? 1 : 0})
         .bind(9, now);
     ION_TRY(ins->run("insert"), "outbox: append");
-    ids.push_back(std::move(uuid).value());
+    ids.push_back(uuid);
   }
   // The estimate above is only an estimate: an insert that splits pages of the table and its
   // indexes can take more pages than the rows' bytes, and how many depends on SQLite's
@@ -509,6 +607,7 @@ hal::Result<std::vector<std::string>> Outbox::append_impl(const std::vector<NewI
   }
   ION_TRY(make_room(0, intents.size()), "outbox: append");
   ION_TRY(tx->commit(), "outbox: append");
+  guard.committed = true;
   if (!intents.empty()) {
     ++generation_;
   }

@@ -4,6 +4,7 @@
 // before it mutates ION.
 #include "agent/outbox/outbox.hpp"
 #include "agent/outbox/statement.hpp"
+#include "files.hpp"
 
 namespace agent {
 
@@ -72,6 +73,12 @@ hal::Status Outbox::commit(const std::vector<Transition>& batch) {
     ION_TRY(apply(t, now), "outbox");
   }
   ION_TRY(tx->commit(), "outbox: commit");
+  // ION holds what a delivered intent carried: its file copy (file.attach) goes.
+  for (const auto& t : batch) {
+    if (t.to == Transition::To::done) {
+      outbox_files::remove(files_dir_, t.uuid);
+    }
+  }
   return {};
 }
 

@@ -39,6 +39,8 @@ const char* to_string(Signal s) noexcept {
       return "out_of_limits";
     case Signal::bad_reading:
       return "bad_reading";
+    case Signal::bad_file:
+      return "bad_file";
   }
   return "?";
 }

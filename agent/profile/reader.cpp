@@ -48,6 +48,12 @@ void ProfileReader::check_template(const std::string& tpl, const Rule& rule, con
       }
       continue;
     }
+    if (name == "file.name" || name == "file.path" || name == "file.line1") {
+      if (rule.event != "file") {
+        error(path, "bad template: {" + name + "} needs a file rule (\"event\": \"file\")");
+      }
+      continue;
+    }
     bool gs1 = name.rfind("gs1.", 0) == 0 && is_ai(name.substr(4));
     bool match = name.size() == 7 && name.rfind("match.", 0) == 0 && is_digit(name[6]);
     if (name == "scan" || gs1) {
@@ -60,7 +66,8 @@ void ProfileReader::check_template(const std::string& tpl, const Rule& rule, con
       if (!rule.match_source.empty() && !rule.match) {
         continue;  // the bad regex itself is already reported
       }
-      ok = scan_rule && rule.match && static_cast<std::size_t>(name[6] - '0') <= rule.match->groups();
+      ok = (scan_rule || rule.event == "file") && rule.match &&
+           static_cast<std::size_t>(name[6] - '0') <= rule.match->groups();
       if (!ok) {
         error(path, "bad template: {" + name + "} names no group of this rule's 'match'");
         continue;
@@ -108,6 +115,10 @@ void ProfileReader::check_intent(const Action& a, const cJSON* obj, const Rule& 
       error(child(path, k), "unknown input for " + a.intent_kind);
       continue;
     }
+    if (a.intent_kind == "file.attach" && (k == "source" || k == "copy" || k == "sha256" || k == "size")) {
+      error(child(path, k), "set by the agent from the event's file, not by the profile");
+      continue;
+    }
     check_templates_in(m, rule, child(path, k));
   }
   for (const auto& in : kind->inputs) {
@@ -115,8 +126,9 @@ void ProfileReader::check_intent(const Action& a, const cJSON* obj, const Rule& 
       continue;
     }
     std::string k = in.name;
-    bool implicit =
-        (k == "serial" && kind->serial_from_unit) || (k == "procedureId" && kind->procedure_from_run);
+    bool implicit = (k == "serial" && kind->serial_from_unit) ||
+                    (k == "procedureId" && kind->procedure_from_run) ||
+                    (k == "source" && kind->file_from_event);
     if (!implicit && cJSON_GetObjectItemCaseSensitive(obj, in.name) == nullptr) {
       error(path, "missing required input '" + k + "' for " + a.intent_kind);
     }
@@ -147,24 +159,34 @@ void ProfileReader::check_rules(const Profile& p, const cJSON* rules) {
     if (!rule.on.empty() && in == nullptr) {
       error(child(path, "on"), "unknown input '" + rule.on + "'");
     }
-    static const std::set<std::string> kEvents = {"scan", "press", "release", "long_press", "reading"};
+    static const std::set<std::string> kEvents = {"scan",       "press",   "release",
+                                                  "long_press", "reading", "file"};
     bool event_set = cJSON_GetObjectItemCaseSensitive(rv, "event") != nullptr;
     if (kEvents.count(rule.event) == 0) {
-      error(child(path, "event"), "unknown event (expected scan, press, release, long_press, reading)");
+      error(child(path, "event"), "unknown event (expected scan, press, release, long_press, reading, file)");
     } else if (in != nullptr && in->is_instrument() && rule.event != "reading") {
       error(event_set ? child(path, "event") : child(path, "on"),
             "an instrument input sends 'reading'; set \"event\": \"reading\"");
     } else if (in != nullptr && !in->is_instrument() && in->type != InputSpec::Type::sim &&
                rule.event == "reading") {
       error(child(path, "event"), "only an instrument input sends 'reading'");
+    } else if (in != nullptr && in->is_folder() && rule.event != "file") {
+      error(event_set ? child(path, "event") : child(path, "on"),
+            "a folder input sends 'file'; set \"event\": \"file\"");
+    } else if (in != nullptr && !in->is_folder() && in->type != InputSpec::Type::sim &&
+               rule.event == "file") {
+      error(child(path, "event"), "only a folder input sends 'file'");
     } else if (in != nullptr && in->is_scanner() && rule.event != "scan") {
       error(child(path, "event"), "a scanner input only sends 'scan'");
     } else if (in != nullptr && in->type == InputSpec::Type::gpio && rule.event == "scan") {
       error(event_set ? child(path, "event") : child(path, "on"),
             "a gpio input sends press/release/long_press; set \"event\"");
     }
-    if (rule.event != "scan" && (rule.match || !rule.gs1.empty())) {
-      error(path, "'match' and 'gs1' apply to scan rules only");
+    if (rule.event != "scan" && rule.event != "file" && rule.match) {
+      error(path, "'match' applies to scan rules (the label) and file rules (the file's first line) only");
+    }
+    if (rule.event != "scan" && !rule.gs1.empty()) {
+      error(path, "'gs1' applies to scan rules only");
     }
     check_require(rule, rv, path);
     const cJSON* actions = cJSON_GetObjectItemCaseSensitive(rv, "do");
@@ -185,6 +207,10 @@ void ProfileReader::check_rules(const Profile& p, const cJSON* rules) {
         check_template(a.value, rule, child(apath, "to"));
       } else if (a.kind == Action::Kind::intent && !a.intent_kind.empty()) {
         check_intent(a, av, rule, apath);
+        const IntentKind* kind = find_intent_kind(a.intent_kind);
+        if (kind != nullptr && kind->file_from_event && rule.event != "file") {
+          error(child(apath, "intent"), a.intent_kind + " needs a file rule (\"event\": \"file\")");
+        }
       }
     }
   }
@@ -211,6 +237,7 @@ void ProfileReader::apply_default_feedback(Profile& p) {
     put(Signal::interlock, {"red", "blink 800ms/200ms x3"});
     put(Signal::out_of_limits, {"red", "pulse 800ms"});
     put(Signal::bad_reading, {"red", "blink 300ms x2"});
+    put(Signal::bad_file, {"red", "blink 300ms/100ms x4"});
   }
 }
 
@@ -233,6 +260,16 @@ Profile ProfileReader::read(const cJSON* root) {
   read_sections(root, p);
   profile_ = nullptr;
   check_rules(p, cJSON_GetObjectItemCaseSensitive(root, "rules"));
+  // A file is copied into the outbox when it is accepted: one the outbox can never hold would
+  // be refused every time. Said at load, not at the first file.
+  for (const auto& in : p.inputs) {
+    if (in.is_folder() && in.max_file_mb >= p.outbox.max_mb) {
+      error(child(child("$.inputs", in.name), "max_mb"),
+            std::to_string(in.max_file_mb) + " MiB files can never fit the outbox (outbox.max_mb " +
+                std::to_string(p.outbox.max_mb) +
+                " holds the copies with the queue); lower it or raise outbox.max_mb");
+    }
+  }
   apply_default_feedback(p);
   return p;
 }

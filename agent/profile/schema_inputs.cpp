@@ -74,9 +74,29 @@ void store_limit(ProfileReader& r, const cJSON* v, InputSpec& o, const std::stri
   o.*Field = v->valuedouble;
 }
 
+void store_folder_path(ProfileReader& r, const cJSON* v, InputSpec& o, const std::string& path) {
+  std::string s = v->valuestring;
+  if (s.empty() || s[0] != '/' || s.size() > 1024) {
+    r.error(path, "expected an absolute directory path, e.g. \"/srv/tester/out\"");
+    return;
+  }
+  o.path = s;
+}
+
+// A glob on a file name: fnmatch(3) syntax (*, ?, [...]), no '/', no control characters.
+void store_pattern(ProfileReader& r, const cJSON* v, InputSpec& o, const std::string& path) {
+  std::string s = v->valuestring;
+  if (s.empty() || s.size() > 255 || s.find('/') != std::string::npos ||
+      !all_of(s, 0, [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; })) {
+    r.error(path, "expected a file name glob such as \"*.csv\" (no '/', at most 255 bytes)");
+    return;
+  }
+  o.pattern = s;
+}
+
 // Input keys; `type` picks which rows apply (kInputTypes below).
 const Key<InputSpec> kInputKeys[] = {
-    {"type", JType::string, true, 0, 0, nullptr, "evdev | serial | gpio | sim | instrument"},
+    {"type", JType::string, true, 0, 0, nullptr, "evdev | serial | gpio | sim | instrument | folder"},
     {"comment", JType::string, false, 0, 0, nullptr, "free text"},
     {"device", JType::string, false, 0, 0, ION_STR(InputSpec, device), "evdev/serial: device path"},
     {"usb", JType::string, false, 0, 0, ION_STR(InputSpec, usb), "evdev: VID:PID instead of a path"},
@@ -133,6 +153,10 @@ const Key<InputSpec> kInputKeys[] = {
     {"max", JType::any, false, 0, 0, store_limit<&InputSpec::max>, "instrument: highest good value"},
     {"stable_only", JType::boolean, false, 0, 0, ION_BOOL(InputSpec, stable_only),
      "instrument: refuse unsettled (dynamic) weights"},
+    {"path", JType::string, false, 0, 0, store_folder_path, "folder: the directory to watch (absolute)"},
+    {"pattern", JType::string, false, 0, 0, store_pattern, "folder: file name glob, e.g. \"*.csv\""},
+    {"max_mb", JType::integer, false, 1, 1024, ION_INT(InputSpec, max_file_mb),
+     "folder: largest file taken (MiB); larger ones are refused red"},
 };
 
 }  // namespace
@@ -150,10 +174,11 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
                                                                 {"serial", InputSpec::Type::serial},
                                                                 {"gpio", InputSpec::Type::gpio},
                                                                 {"sim", InputSpec::Type::sim},
-                                                                {"instrument", InputSpec::Type::instrument}};
+                                                                {"instrument", InputSpec::Type::instrument},
+                                                                {"folder", InputSpec::Type::folder}};
   auto it = kTypes.find(type->valuestring);
   if (it == kTypes.end()) {
-    error(child(path, "type"), "unknown input type (expected evdev, serial, gpio, sim, instrument)");
+    error(child(path, "type"), "unknown input type (expected evdev, serial, gpio, sim, instrument, folder)");
     return;
   }
   out.type = it->second;
@@ -166,7 +191,8 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
       {InputSpec::Type::sim, {"max_length", "long_press_ms"}},
       {InputSpec::Type::instrument,
        {"port", "tcp", "baud", "parity", "data_bits", "stop_bits", "terminator", "max_length", "mode",
-        "dialect", "parse", "command", "timeout_ms", "interval_ms", "unit", "min", "max", "stable_only"}}};
+        "dialect", "parse", "command", "timeout_ms", "interval_ms", "unit", "min", "max", "stable_only"}},
+      {InputSpec::Type::folder, {"path", "pattern", "max_mb"}}};
   const auto& allowed = kAllowed.at(out.type);
   for (const cJSON* m = v->child; m != nullptr; m = m->next) {
     std::string k = m->string;
@@ -203,6 +229,9 @@ void ProfileReader::read_input(const cJSON* v, InputSpec& out, const std::string
   }
   if (out.is_instrument()) {
     check_instrument(v, out, path);
+  }
+  if (out.is_folder()) {
+    need("path");
   }
   if (out.type == InputSpec::Type::gpio) {
     need("line");

@@ -60,6 +60,12 @@ void note_skipped_check(NewIntent& intent, const std::string& why) {
   }
 }
 
+// "result.csv" of "/srv/out/result.csv".
+std::string file_name(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 std::string conditions_text(const std::vector<Condition>& cs) {
   std::string out;
   for (const auto& c : cs) {
@@ -178,6 +184,11 @@ bool Workflow::matches(const Rule& rule, const hal::StationEvent& ev, Scan& scan
   if (rule.on != ev.input || rule.event != hal::to_string(ev.kind)) {
     return false;
   }
+  if (ev.kind == hal::StationEvent::Kind::file) {
+    // A file rule's `match` is on the file's first line (a tester's verdict line).
+    scan.groups.assign(1, ev.first_line);
+    return !rule.match || rule.match->full_match(ev.first_line, &scan.groups);
+  }
   if (ev.kind != hal::StationEvent::Kind::scan) {
     return true;
   }
@@ -200,6 +211,12 @@ std::optional<std::string> Workflow::lookup(const std::string& name, const Scan&
   }
   if (name == "input") {
     return scan.ev->input;
+  }
+  if ((name == "file.path" || name == "file.name" || name == "file.line1") &&
+      scan.ev->kind == hal::StationEvent::Kind::file) {
+    return name == "file.path"    ? scan.ev->text
+           : name == "file.line1" ? scan.ev->first_line
+                                  : file_name(scan.ev->text);
   }
   if (name == "reading.value" || name == "reading.unit") {
     if (scan.reading == nullptr) {
@@ -281,6 +298,17 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
       cJSON_AddStringToObject(inputs.get(), "procedureId", proc->c_str());
     }
   }
+  // A file intent takes the event's file: the outbox copies it when it accepts the intent.
+  if (kind->file_from_event) {
+    if (look("file.path") == std::nullopt) {
+      why = Signal::bad_file;
+      return hal::Error(hal::Errc::parse, a.intent_kind + " needs a file event");
+    }
+    cJSON_AddStringToObject(inputs.get(), "source", look("file.path")->c_str());
+    if (!has(inputs.get(), "filename")) {
+      cJSON_AddStringToObject(inputs.get(), "filename", look("file.name")->c_str());
+    }
+  }
   if (a.intent_kind == "run.ensure") {
     const cJSON* proc = cJSON_GetObjectItemCaseSensitive(inputs.get(), "procedureId");
     if (cJSON_IsString(proc)) {
@@ -296,7 +324,8 @@ hal::Result<NewIntent> Workflow::build_intent(const Action& a, const TemplateLoo
   // The outbox checks again; checked here so the reason is the scan's (red bad_scan), not a
   // storage error.
   if (auto valid = validate_intent(intent.kind, intent.inputs_json); !valid.ok()) {
-    why = Signal::bad_scan;
+    // A file's name or first line that ION can never take (not UTF-8) is the file's fault.
+    why = look("file.path") ? Signal::bad_file : Signal::bad_scan;
     return std::move(valid).error();
   }
   return intent;
@@ -322,6 +351,9 @@ Reaction Workflow::on_event(const hal::StationEvent& ev, const EventTime& at, In
   if (ev.kind == hal::StationEvent::Kind::scan && !ev.error.empty()) {
     return signal(std::move(r), Signal::bad_scan, ev.input + ": rejected scan: " + ev.error);
   }
+  if (ev.kind == hal::StationEvent::Kind::file && !ev.error.empty()) {
+    return signal(std::move(r), Signal::bad_file, ev.input + ": refused file " + ev.text + ": " + ev.error);
+  }
   if (ev.kind == hal::StationEvent::Kind::scan) {
     // Nothing green that cannot be sent: ION takes UTF-8 JSON only, and a NUL would cut the
     // text short in every template it reaches.
@@ -346,6 +378,9 @@ Reaction Workflow::on_event(const hal::StationEvent& ev, const EventTime& at, In
   }
   if (ev.kind == hal::StationEvent::Kind::scan) {
     return signal(std::move(r), Signal::not_matched, ev.input + ": no rule matches this label");
+  }
+  if (ev.kind == hal::StationEvent::Kind::file) {
+    return signal(std::move(r), Signal::not_matched, ev.input + ": no rule takes file " + ev.text);
   }
   r.message = ev.input + ": " + hal::to_string(ev.kind) + ": no rule";
   return r;
@@ -460,6 +495,9 @@ Reaction Workflow::commit(Reaction r, const std::string& where, std::vector<NewI
     auto ids = sink.commit(intents, context_changed ? &next : nullptr);
     if (!ids.ok()) {
       Signal s = ids.error().code == hal::Errc::busy ? Signal::queue_full : Signal::storage_error;
+      if (ids.error().code == hal::Errc::rejected || ids.error().code == hal::Errc::not_found) {
+        s = Signal::bad_file;  // the outbox could not take an intent's file (gone, unreadable)
+      }
       return signal(std::move(r), s, where + ": not accepted: " + ids.error().what);
     }
     r.intent_ids = std::move(ids).value();

@@ -252,6 +252,7 @@ void Station::Impl::show(const hal::StationEvent& ev, const agent::Reaction& r) 
   }
   std::string what = ev.kind == hal::StationEvent::Kind::scan      ? "scan \"" + ev.text + "\""
                      : ev.kind == hal::StationEvent::Kind::reading ? "reading \"" + ev.text + "\""
+                     : ev.kind == hal::StationEvent::Kind::file    ? "file \"" + ev.text + "\""
                                                                    : ev.input;
   if (r.signal == agent::Signal::accepted) {
     hal::log::info("station", what + ": " + r.message);

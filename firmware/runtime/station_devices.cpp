@@ -6,6 +6,7 @@
 #include "hal/gpio_spec.hpp"
 #include "hal/keymap.hpp"
 #include "hal/linux/evdev_scanner.hpp"
+#include "hal/linux/folder_watch.hpp"
 #include "hal/linux/gpio_inputs.hpp"
 #include "hal/linux/gpio_output.hpp"
 #include "hal/linux/line_instrument.hpp"
@@ -105,6 +106,24 @@ hal::Result<std::unique_ptr<hal::Device>> make_tty(const InputSpec& in, hal::Clo
   return std::unique_ptr<hal::Device>(std::move(dev));
 }
 
+// A folder input is a directory, not hardware: it is watched with inotify with or without
+// --sim, so a simulated station can still take a test stand's real files.
+hal::Result<std::unique_ptr<hal::Device>> make_folder(const InputSpec& in, hal::Clock::MonoTime now) {
+  hal::linux_folder::FolderWatchOptions o;
+  o.folder.name = in.name;
+  o.folder.path = in.path;
+  o.folder.pattern = in.pattern;
+  o.folder.max_bytes = static_cast<std::uint64_t>(in.max_file_mb) << 20;
+  ION_TRY(hal::linux_folder::FolderWatch::validate(o), "input " + in.name);
+  auto dev = std::make_unique<hal::linux_folder::FolderWatch>(o);
+  auto st = dev->open(now);
+  if (!st.ok()) {
+    hal::log::warning("station",
+                      "input " + in.name + ": " + st.error().what + " (watched for until it exists)");
+  }
+  return std::unique_ptr<hal::Device>(std::move(dev));
+}
+
 hal::Result<std::unique_ptr<hal::linux_instrument::LineInstrument>> make_instrument(
     const InputSpec& in, hal::Clock::MonoTime now) {
   hal::linux_instrument::LineInstrumentOptions o;
@@ -194,6 +213,7 @@ hal::Result<std::unique_ptr<StationDevices>> StationDevices::build(const agent::
   bool sim = !sim_source.empty();
   if (sim) {
     ION_TRY(d->build_sim(profile, sim_source), "station");
+    ION_TRY(d->build_folders(profile, now), "station");
   } else {
     ION_TRY(d->build_real(profile, now), "station");
   }
@@ -215,6 +235,9 @@ hal::Status StationDevices::build_sim(const agent::Profile& profile, const std::
       sim_instruments_[in.name] = in.command;
       continue;
     }
+    if (in.is_folder()) {
+      continue;  // watched for real (build_folders)
+    }
     hal::ButtonConfig b;
     b.name = in.name;
     b.long_press = std::chrono::milliseconds(in.long_press_ms);
@@ -228,7 +251,23 @@ hal::Status StationDevices::build_sim(const agent::Profile& profile, const std::
   inputs_.push_back(std::move(st).value());
   kinds_.back().first = inputs_.back()->status().name;
   for (const auto& in : profile.inputs) {
-    kinds_.emplace_back(in.name, "sim");
+    if (!in.is_folder()) {
+      kinds_.emplace_back(in.name, "sim");
+    }
+  }
+  return hal::ok();
+}
+
+hal::Status StationDevices::build_folders(const agent::Profile& profile, hal::Clock::MonoTime now) {
+  for (const auto& in : profile.inputs) {
+    if (in.is_folder()) {
+      auto dev = make_folder(in, now);
+      if (!dev.ok()) {
+        return std::move(dev).error();
+      }
+      inputs_.push_back(std::move(dev).value());
+      kinds_.emplace_back(in.name, "folder");
+    }
   }
   return hal::ok();
 }
@@ -256,6 +295,14 @@ hal::Status StationDevices::build_real(const agent::Profile& profile, hal::Clock
       case InputSpec::Type::sim:
         dev = hal::Error(hal::Errc::config,
                          "input " + in.name + ": type sim needs `ion-agent run --sim FIFO|-`");
+        break;
+      case InputSpec::Type::folder:
+        dev = make_folder(in, now);
+        if (dev.ok()) {
+          inputs_.push_back(std::move(dev).value());
+          kinds_.emplace_back(in.name, "folder");
+          continue;
+        }
         break;
       case InputSpec::Type::instrument: {
         auto inst = make_instrument(in, now);

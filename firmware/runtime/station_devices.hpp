@@ -7,7 +7,8 @@
 // (scan lines go to the profile's scanner input; press/release lines name button inputs) and
 // every output is a SimOutput printing "output NAME on|off" on stdout. Otherwise evdev and
 // serial inputs open their devices (a missing scanner is not fatal: it reports disconnected
-// and reopens with backoff) and `sim` inputs are refused. Owns everything it builds.
+// and reopens with backoff) and `sim` inputs are refused. Folder inputs watch their directory
+// in both cases (a directory is not hardware). Owns everything it builds.
 #pragma once
 
 #include <map>
@@ -34,7 +35,7 @@ class StationDevices {
   // Plays a workflow signal's / action's pattern (unknown outputs are logged, not fatal).
   void play(const agent::Pattern& p, hal::Clock::MonoTime now);
   std::vector<hal::DeviceStatus> status() const;
-  // Kind of each input for metrics: "scanner", "gpio", "sim", "instrument".
+  // Kind of each input for metrics: "scanner", "gpio", "sim", "instrument", "folder".
   std::string kind_of(const std::string& input) const;
   // Asks instrument `name` for a reading ({"read": NAME}); the reply, or why none came, comes
   // back from the loop as a reading event. With --sim it prints "read NAME COMMAND" on stdout:
@@ -45,6 +46,7 @@ class StationDevices {
   StationDevices() = default;
   hal::Status build_sim(const agent::Profile& profile, const std::string& source);
   hal::Status build_real(const agent::Profile& profile, hal::Clock::MonoTime now);
+  hal::Status build_folders(const agent::Profile& profile, hal::Clock::MonoTime now);
   hal::Status build_outputs(const agent::Profile& profile, bool sim);
 
   std::vector<std::unique_ptr<hal::Device>> inputs_;

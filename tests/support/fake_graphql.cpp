@@ -38,7 +38,23 @@ void FakeGraphqlClient::submit(agent::GraphqlRequest request, Callback done) {
   queue_.push_back({std::move(s), std::move(done)});
 }
 
+void FakeGraphqlClient::upload(agent::UploadRequest request, UploadCallback done) {
+  uploads.push_back(request);
+  upload_queue_.emplace_back(std::move(request), std::move(done));
+}
+
 std::size_t FakeGraphqlClient::pump() {
+  std::size_t u = upload_queue_.size();
+  for (std::size_t i = 0; i < u; ++i) {
+    auto q = std::move(upload_queue_.front());
+    upload_queue_.pop_front();
+    agent::UploadResponse r;
+    r.message = "no upload handler";
+    if (upload_handler) {
+      r = upload_handler(q.first);
+    }
+    q.second(std::move(r));
+  }
   std::size_t n = queue_.size();
   for (std::size_t i = 0; i < n; ++i) {
     Queued q = std::move(queue_.front());
@@ -46,7 +62,7 @@ std::size_t FakeGraphqlClient::pump() {
     agent::GraphqlResponse r = handler ? handler(q.sent) : fail(agent::GraphqlOutcome::network, "no handler");
     q.done(std::move(r));
   }
-  return n;
+  return n + u;
 }
 
 std::size_t FakeGraphqlClient::count(const std::string& op) const {

@@ -25,9 +25,13 @@ class FakeGraphqlClient final : public agent::GraphqlClient {
 
   Handler handler;
   std::vector<SentRequest> log;
+  // Uploads: logged, answered by pump() through upload_handler (default: network).
+  std::function<agent::UploadResponse(const agent::UploadRequest&)> upload_handler;
+  std::vector<agent::UploadRequest> uploads;
 
   void submit(agent::GraphqlRequest request, Callback done) override;
-  std::size_t in_flight() const override { return queue_.size(); }
+  void upload(agent::UploadRequest request, UploadCallback done) override;
+  std::size_t in_flight() const override { return queue_.size() + upload_queue_.size(); }
   // Answers the requests queued before the call; returns how many.
   std::size_t pump();
   std::size_t count(const std::string& op) const;
@@ -42,6 +46,7 @@ class FakeGraphqlClient final : public agent::GraphqlClient {
     Callback done;
   };
   std::deque<Queued> queue_;
+  std::deque<std::pair<agent::UploadRequest, UploadCallback>> upload_queue_;
 };
 
 }  // namespace testing_support

@@ -25,17 +25,20 @@ struct StationEvent {
     release,     // an input became inactive (after debounce)
     long_press,  // an input stayed active for its long-press time
     reading,     // an instrument's reply line (text), or why none came (error: timeout, lost)
+    file,        // a file appeared in a watched folder (text = its path), or was refused (error)
   };
   Kind kind = Kind::scan;
   std::string input;  // the profile's name for the input ("scanner", "pass", "pedal")
   std::string text;   // scan: the decoded text (may contain GS, ASCII 29, as FNC1)
   std::string error;  // scan: why the read was rejected (too long, control character, ...);
                       // reading: why no reply came (no reply within N ms, disconnected)
+                      // file: why it was refused (pattern, unreadable, too large)
   std::optional<std::string> symbology;  // scan: AIM identifier if the reader knows it
+  std::string first_line;                // file: its first line (no line end, at most 256 bytes)
   Clock::MonoTime at{};                  // when it happened (monotonic)
 };
 
-// "scan", "press", "release", "long_press", "reading".
+// "scan", "press", "release", "long_press", "reading", "file".
 const char* to_string(StationEvent::Kind kind) noexcept;
 
 struct DeviceStatus {

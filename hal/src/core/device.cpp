@@ -15,6 +15,8 @@ const char* to_string(StationEvent::Kind kind) noexcept {
       return "long_press";
     case StationEvent::Kind::reading:
       return "reading";
+    case StationEvent::Kind::file:
+      return "file";
   }
   return "?";
 }

@@ -44,6 +44,8 @@ std::string describe(const StationEvent& e) {
       return "long " + e.input;
     case Kind::reading:
       return "reading " + e.input + " " + e.text + (e.error.empty() ? "" : " ERR " + e.error);
+    case Kind::file:
+      return "file " + e.input + " " + e.text + (e.error.empty() ? "" : " ERR " + e.error);
   }
   return "?";
 }

@@ -13,10 +13,11 @@
   POST   /_sim/clients/<client_id>/revoke   disable an API key (grants and its tokens fail)
   POST   /_sim/clients/<client_id>/restore  enable it again
   GET    /_sim/config | POST /_sim/config   etag_conflict_status, validation_error_status,
-                                            token_ttl, fault_seed, max_root_fields (refuse
+                                            token_ttl, fault_seed, upload_url_ttl, max_root_fields (refuse
                                             larger documents, as a complexity limit; 0 = none)
   POST   /_sim/touch {"table", "id"}        rotate a record's _etag (someone else edited it)
   POST   /_sim/set {"table", "id", "fields"} overwrite record fields (rotates _etag)
+  POST   /_sim/storage/expire               every upload URL handed out so far is expired now
   POST   /_sim/reset                        reload the fixture; clear faults, log, revocations
 Answers (status, headers, body); bad input gets 400 with {"error": "..."} naming the problem.
 """
@@ -86,6 +87,10 @@ def _config(sim, server, body):
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     raise ValueError("max_root_fields: expected a count >= 0, got %r" % (value,))
                 sim.config.max_root_fields = value
+            elif key == "upload_url_ttl":
+                if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                    raise ValueError("upload_url_ttl: expected seconds >= 0, got %r" % (value,))
+                sim.config.upload_url_ttl = value
             elif key == "fault_seed":
                 server.faults.seed(value)
             else:
@@ -145,6 +150,10 @@ def _admin(server, sim, method, path, query, data):
         return 200, JSON, _edit(sim, data, {})
     if route == ("POST", "/_sim/set"):
         return 200, JSON, _edit(sim, data, data.get("fields"))
+    if route == ("POST", "/_sim/storage/expire"):
+        with sim.lock:
+            sim.storage.expire_all()
+        return 200, JSON, {"ok": True}
     if route == ("POST", "/_sim/reset"):
         sim.reset()
         server.faults.clear()

@@ -127,11 +127,19 @@ class ProcedureView(View):
         return [StepView(self.s, self.s.steps[i]) for i in self.r["steps"]]
 
 
+class FileAttachmentView(View):
+    __slots__ = ()
+
+
 class RunStepView(View):
     __slots__ = ()
 
     def f_fields(self):
         return [View(self.s, self.s.run_fields[i]) for i in self.r["fields"]]
+
+    def f_fileAttachments(self):
+        ids = sorted(self.s.lookup("file_attachments", "targetEntityId", self.r.get("entityId")))
+        return [FileAttachmentView(self.s, self.s.file_attachments[i]) for i in ids]
 
     def f_steps(self):
         return []

@@ -16,14 +16,20 @@ until cleared), each time with `probability`. Kinds:
 `reused_only: true` fires only on a request that is not the first on its connection (the
 kept-alive case: `drop_after_apply` there is what tempts a client into a silent resend).
 Any kind also takes `delay` (seconds to wait before acting, e.g. a 502 after 30 s).
+On the storage endpoint (`match: storage`, an upload URL's PUT): `close` reads `after_bytes`
+of the body (default: half of it) and then closes the connection (a PUT cut in transit,
+nothing stored); `drop_after_apply` stores the bytes (the URL is used up) and closes without
+an answer; `status` reads the body and answers `status` without storing; `expire` makes the
+URL expired just before the PUT is checked (403 "Request has expired", as S3 after the
+presigned URL's lifetime).
 Thread-safety: one lock inside; the random source can be seeded for repeatable runs.
 """
 
 import random
 import threading
 
-KINDS = ("status", "rate_limit", "delay", "close", "drop_after_apply", "graphql_error")
-ENDPOINTS = ("graphql", "token", "any")
+KINDS = ("status", "rate_limit", "delay", "close", "drop_after_apply", "graphql_error", "expire")
+ENDPOINTS = ("graphql", "token", "storage", "any")
 
 
 class FaultSpecError(ValueError):
@@ -71,6 +77,7 @@ def normalize(spec):
         "delay": _number(spec, "delay", 0.0, float, 0),
         "message": spec.get("message", "Rejected by a simulated ION Action"),
         "code": spec.get("code", "VALIDATION_ERROR"),
+        "after_bytes": _number(spec, "after_bytes", None, int, 0),
         "hits": 0,
     }
     return out

@@ -118,6 +118,7 @@ def run(args, state_dir):
     url_host = "[%s]" % host if ":" in host else host
     api_url = "%s://%s:%d" % (scheme, url_host, port)
     sim.tokens.issuer = api_url + "/realms/api-keys"
+    sim.base_url = api_url
     info = {"port": port, "ca": ca, "api_url": api_url,
             "token_url": api_url + "/realms/api-keys/protocol/openid-connect/token",
             "graphql_url": api_url + "/graphql", "admin_url": api_url + "/_sim",

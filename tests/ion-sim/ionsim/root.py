@@ -6,11 +6,16 @@ the engine executes, so every mutation is atomic with respect to other requests.
 validates everything first and writes last, so a rejected mutation changes nothing.
 """
 
+import mimetypes
+import urllib.parse
+import uuid
+
 from . import rules
-from .api import (InventoryView, LocationView, PartView, ProcedureView, RunStepView, RunView,
+from .api import (FileAttachmentView, InventoryView, LocationView, PartView, ProcedureView, RunStepView, RunView,
                   StepView, UserView, View, _listing, _not_modelled, check_etag,
                   not_found, now_iso, parse_id, view)
 from .gql import SimError
+from . import storage as storage_mod
 from .store import new_etag
 
 
@@ -38,10 +43,21 @@ def _merge_attributes(rec, attributes):
         old["Etag"] = new_etag()
 
 
+def _content_type(filename):
+    return mimetypes.guess_type(filename, strict=False)[0] or "application/octet-stream"
+
+
+# Tables whose records have an entityId a file can be attached to.
+ATTACHABLE = ("run_steps", "runs", "part_inventories", "issues", "parts", "locations")
+
+
 class QueryRoot:
-    def __init__(self, store, user_id):
+    def __init__(self, store, user_id, storage=None, base_url="https://127.0.0.1", upload_ttl=300):
         self.s = store
         self.user_id = user_id
+        self.s_storage = storage
+        self.base_url = base_url
+        self.upload_ttl = upload_ttl
 
     def f_me(self):
         return view(UserView, self.s, self.s.users.get(self.user_id))
@@ -92,10 +108,16 @@ class QueryRoot:
         return _listing(self.s, "issues", View, filters, args)
 
     def f_fileAttachment(self, id):
-        _not_modelled("fileAttachment")
+        return self._one("file_attachments", FileAttachmentView, id)
 
     def f_requestFileUploadUrl(self, filename):
-        _not_modelled("requestFileUploadUrl")
+        # [DOCS] flow B step 1: a URL for a key of its own; createFileAttachment {s3Key} later.
+        if not filename:
+            raise SimError("filename must not be empty", "VALIDATION_ERROR")
+        key = "uploads/%s/%s" % (uuid.uuid4().hex, filename)
+        ctype = _content_type(filename)
+        url = self.s_storage.presign(self.base_url, key, ctype, self.upload_ttl)
+        return {"uploadUrl": url, "s3Key": key, "contentType": ctype}
 
 
 class Root(QueryRoot):
@@ -301,6 +323,44 @@ class Root(QueryRoot):
         return {"issueAttribute": next(a for a in rec["attributes"] if a["key"] == input["key"])}
 
 
+def _create_file_attachment(self, input):
+    # [EX] flow A: {entityId, filename} -> the attachment + an uploadUrl for its bytes.
+    # [DOCS] flow B: {entityId, filename, s3Key, s3Etag} after the bytes went to s3Key.
+    try:
+        entity = int(input["entityId"])
+    except (TypeError, ValueError):
+        raise SimError("Invalid id for entityId: %r" % input["entityId"], "VALIDATION_ERROR")
+    if not any(r.get("entityId") == entity for t in ATTACHABLE for r in getattr(self.s, t).values()):
+        raise SimError("Entity %s not found" % input["entityId"], "NOT_FOUND")
+    filename = input["filename"]
+    if not filename or "/" in filename:
+        raise SimError("filename must be a non-empty name without '/'", "VALIDATION_ERROR")
+    key = input.get("s3Key")
+    blob = None
+    if key is not None:
+        blob = self.s_storage.blobs.get(key)
+        if blob is None:
+            raise SimError("No uploaded object at s3Key %s" % key, "VALIDATION_ERROR")
+    rec = self.s.new_record("file_attachments", {
+        "entityId": entity, "targetEntityId": entity, "filename": filename,
+        "contentType": _content_type(filename), "s3Bucket": storage_mod.BUCKET, "size": None,
+        "sha256": None, "createdById": self.user_id, "integrationFetchUrl": None, "integrationId": None,
+    })
+    if key is None:
+        key = "attachments/%d/%s" % (rec["id"], filename)
+    base = self.base_url + "/storage/%s/%s" % (storage_mod.BUCKET, urllib.parse.quote(key))
+    rec.update(s3Key=key, url=base, downloadUrl=base)
+    upload_url = None
+    if blob is not None:
+        rec.update(storage_mod.describe_blob(blob))
+    else:
+        upload_url = self.s_storage.presign(self.base_url, key, rec["contentType"], self.upload_ttl, rec["id"])
+    return {"fileAttachment": FileAttachmentView(self.s, rec), "uploadUrl": upload_url}
+
+
+Root.f_createFileAttachment = _create_file_attachment
+
+
 def _stub(name):
     def fn(self, **_args):
         _not_modelled(name)
@@ -309,6 +369,6 @@ def _stub(name):
 
 for _name in ("createAbomForPartInventory", "updateAbomItem", "deleteAbomInstallation",
               "adjustInventory", "createProcedure", "updateRunAttribute", "setDatagridValue",
-              "createFileAttachment", "createAsset", "createBarcodeLabel", "addLabelToItem",
+              "createAsset", "createBarcodeLabel", "addLabelToItem",
               "removeLabelFromItem", "receivePurchaseOrderLine", "deleteReceipt", "createApiKey"):
     setattr(Root, "f_" + _name, _stub(_name))

@@ -7,6 +7,8 @@ the connection's thread so a slow client cannot stall accept(). Routes:
   POST /realms/api-keys/protocol/openid-connect/token        client-credentials grant
   POST /auth/realms/api-keys/protocol/openid-connect/token   (older path, same answer)
   GET  /realms/api-keys/.well-known/openid-configuration     discovery stub
+  PUT  /storage/<bucket>/<key>?X-Sim-Token=T    an upload URL (storage.py: presigned-S3 stand-in)
+  GET  /storage/<bucket>/<key>                  an attachment's bytes (its downloadUrl)
   /_sim/...                                     admin API (no auth; see README.md)
 """
 
@@ -21,6 +23,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import faults as faults_mod
+from . import storage as storage_mod
 from .admin import admin
 from .sim import JSON, TOKEN_PATHS, _gql_error
 
@@ -155,6 +158,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route_checked(self, method):
         url = urllib.parse.urlsplit(self.path)
+        key = storage_mod.parse_path(url.path)
+        if key is not None:  # bodies of any size: read here, in chunks
+            return self._storage(method, url, key)
         try:
             body = self._read_body()
         except ValueError as e:
@@ -174,6 +180,86 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.endswith("/.well-known/openid-configuration") and method == "GET":
             return self._send(200, JSON, discovery(self.server))
         return self._send(404, JSON, {"errors": [{"message": "Not found: %s" % url.path}]})
+
+    # ---- storage (upload URLs) ---------------------------------------------------------------
+
+    def _storage(self, method, url, key):
+        sim = self.server.sim
+        started = time.time()
+        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), "ts": started,
+                 "endpoint": "storage", "path": url.path, "method": method, "client_id": None, "auth": None,
+                 "operation_name": None, "operation_type": None, "root_fields": [], "errors": [],
+                 "applied": False, "fault": None, "key": key, "bytes": 0}
+        xml = {"Content-Type": "application/xml"}
+        if method == "GET":
+            with sim.lock:
+                data = sim.storage.blobs.get(key)
+            entry["status"] = 200 if data is not None else 404
+            self._record(entry)
+            if data is None:
+                return self._send(404, xml, storage_mod.xml_error("NoSuchKey", "The specified key does not exist."))
+            return self._send(200, {"Content-Type": "application/octet-stream"}, data)
+        if method != "PUT":
+            entry["status"] = 405
+            self._record(entry)
+            return self._send(405, xml, storage_mod.xml_error("MethodNotAllowed", "Use PUT"))
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            entry["status"] = 411
+            self._record(entry)
+            self.close_connection = True
+            return self._send(411, xml, storage_mod.xml_error("MissingContentLength", "Send Content-Length"))
+        length = int(length)
+        fault = self.server.faults.take("storage", (), True, reused=False)
+        if fault is not None:
+            entry["fault"] = fault["kind"]
+            if fault["delay"]:
+                time.sleep(fault["delay"])
+        limit = length
+        if fault is not None and fault["kind"] == "close":
+            limit = fault["after_bytes"] if fault["after_bytes"] is not None else length // 2
+        chunks, got = [], 0
+        while got < min(limit, length):
+            chunk = self.rfile.read(min(65536, min(limit, length) - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        entry["bytes"] = got
+        if fault is not None and fault["kind"] == "close":
+            entry["status"] = None
+            self._record(entry)
+            return self._drop()
+        if got < length:
+            self.close_connection = True
+            entry["status"] = None
+            self._record(entry)
+            return
+        data = b"".join(chunks)
+        if fault is not None and fault["kind"] == "status":
+            entry["status"] = fault["status"]
+            self._record(entry)
+            return self._send(fault["status"], xml, storage_mod.xml_error("ServiceUnavailable", "Simulated"))
+        token = urllib.parse.parse_qs(url.query).get("X-Sim-Token", [""])[0]
+        with sim.lock:
+            if fault is not None and fault["kind"] == "expire" and token in sim.storage.urls:
+                sim.storage.urls[token]["expires"] = 0
+            refused = sim.storage.check(token, key, self.headers.get("Content-Type"))
+            if refused is None:
+                u, etag = sim.storage.put(token, data)
+                rec = sim.store.file_attachments.get(u["attachment_id"]) if u["attachment_id"] else None
+                if rec is not None:
+                    rec.update(storage_mod.describe_blob(data))
+                    sim.store.touch(rec)
+        if refused is not None:
+            entry.update(status=refused[0], errors=[refused[2]])
+            self._record(entry)
+            return self._send(refused[0], xml, storage_mod.xml_error(refused[1], refused[2]))
+        entry.update(status=200, applied=True)
+        self._record(entry)
+        if fault is not None and fault["kind"] == "drop_after_apply":
+            return self._drop()
+        self._send(200, {"ETag": etag}, b"")
 
     # ---- ION endpoints with faults -------------------------------------------------------
 

@@ -17,6 +17,7 @@ import urllib.parse
 from . import auth
 from .gql import Engine, format_error, original_errors
 from .root import Root
+from .storage import Storage
 from .store import Store
 
 TOKEN_PATHS = ("/realms/api-keys/protocol/openid-connect/token",
@@ -44,6 +45,8 @@ class Config:
         # A real server's depth/complexity limit, crudely: documents with more top-level
         # fields are refused before anything executes (0 = no limit).
         self.max_root_fields = 0
+        # Seconds an upload URL (createFileAttachment's uploadUrl) stays good.
+        self.upload_url_ttl = 300
 
     def as_dict(self):
         return dict(self.__dict__)
@@ -55,6 +58,8 @@ class Sim:
         self.fixture = fixture
         self.lock = threading.Lock()
         self.store = Store(fixture)
+        self.storage = Storage()
+        self.base_url = "https://127.0.0.1"  # set by main once the port is known
         self.defaults = copy.copy(config)
         self.config = config
         self.tokens = auth.TokenService(signing_key, issuer, config.token_ttl)
@@ -160,8 +165,8 @@ class Sim:
             entry["errors"] = [message]
             return self.config.validation_error_status, JSON, {"errors": [{"message": message}]}
         with self.lock:
-            data, errors = self.engine.execute(prepared, Root(self.store, user_id), variables or {}, op_name,
-                                               fail_fields)
+            root = Root(self.store, user_id, self.storage, self.base_url, self.config.upload_url_ttl)
+            data, errors = self.engine.execute(prepared, root, variables or {}, op_name, fail_fields)
         return self._result(data, errors, op, entry)
 
     def _result(self, data, errors, op, entry):
@@ -188,6 +193,7 @@ class Sim:
     def reset(self):
         with self.lock:
             self.store = Store(self.fixture)
+            self.storage = Storage()
             self.tokens.revoked.clear()
             self.config.__dict__.update(self.defaults.__dict__)
         with self.log_lock:

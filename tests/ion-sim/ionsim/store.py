@@ -19,6 +19,7 @@ ID_BASES = {
     "run_steps": 20001,
     "run_fields": 200001,
     "issues": 3001,
+    "file_attachments": 7001,
     "entities": 900001,
 }
 
@@ -27,6 +28,7 @@ ID_BASES = {
 # benchmark has created tens of thousands of records.
 INDEXED = {
     "parts": ("partNumber",),
+    "file_attachments": ("targetEntityId",),
     "locations": ("name",),
     "part_inventories": ("serialNumber", "lotNumber", "partId", "locationId"),
     "runs": ("procedureId", "partInventoryId"),
@@ -62,6 +64,7 @@ class Store:
         self.run_steps = {}
         self.run_fields = {}
         self.issues = {}
+        self.file_attachments = {}  # records; their bytes live in storage.Storage
         self.runs_by_inventory = {}
         self.indexes = {(t, f): {} for t, fields in INDEXED.items() for f in fields}
         try:
@@ -266,5 +269,6 @@ class Store:
             "run_steps": rows(self.run_steps),
             "run_fields": rows(self.run_fields),
             "issues": rows(self.issues),
+            "file_attachments": rows(self.file_attachments),
             "next_ids": dict(self.next_ids),
         }

@@ -45,6 +45,19 @@ hal::Status random_bytes(unsigned char* buf, std::size_t n);
 // SHA-256 of data into out[32].
 hal::Status sha256(const unsigned char* data, std::size_t n, unsigned char out[32]);
 
+// SHA-256 over data given in pieces (a file streamed through a small buffer).
+class Sha256 {
+ public:
+  Sha256();
+  hal::Status update(const unsigned char* data, std::size_t n);
+  // The digest as 64 lower-case hex digits; the object is spent afterwards.
+  hal::Result<std::string> finish_hex();
+
+ private:
+  Md md_;
+  int setup_ = -1;
+};
+
 // HKDF-SHA256 (RFC 5869).
 hal::Status hkdf_sha256(const unsigned char* salt, std::size_t salt_len, const unsigned char* ikm,
                         std::size_t ikm_len, const unsigned char* info, std::size_t info_len,

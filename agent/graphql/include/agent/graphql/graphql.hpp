@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -53,12 +54,47 @@ struct GraphqlResponse {
   std::string summary() const;           // one line for logs and dead letters (no secrets)
 };
 
+// A file sent to a storage URL ION handed out (createFileAttachment's uploadUrl, a stand-in
+// for an S3 presigned URL): `PUT url` with the bytes of `file`, streamed from disk, and
+// `Content-Type: content_type`. No Authorization header: the URL itself is the permission.
+struct UploadRequest {
+  std::string url;
+  std::string content_type;
+  std::string file;        // path of the bytes
+  std::uint64_t size = 0;  // Content-Length; the file must hold exactly this many bytes
+};
+
+struct UploadResponse {
+  enum class Outcome {
+    ok,            // 2xx: storage holds the bytes
+    network,       // DNS, connect, TLS or a connection cut mid-PUT: send again (PUT is idempotent)
+    timeout,       // no progress for too long: send again
+    refused,       // 4xx (400/403: the URL expired or was used; 404): ask ION for a new URL
+    server_error,  // 5xx: send again later
+    file_error,    // the local file could not be read (or changed size): nothing to send
+  };
+  Outcome outcome = Outcome::network;
+  long http_status = 0;
+  std::string message;  // one line for logs and dead letters (no URL query: it is a credential)
+};
+
+const char* to_string(UploadResponse::Outcome o) noexcept;
+
 class GraphqlClient {
  public:
   using Callback = std::function<void(GraphqlResponse)>;
+  using UploadCallback = std::function<void(UploadResponse)>;
   virtual ~GraphqlClient() = default;
   // Queues a request; `done` is called exactly once, later, from the loop thread.
   virtual void submit(GraphqlRequest request, Callback done) = 0;
+  // Starts an upload; `done` is called exactly once, from the loop thread. The default (a
+  // client without a transport for it) answers network at once.
+  virtual void upload(UploadRequest request, UploadCallback done) {
+    (void)request;
+    UploadResponse r;
+    r.message = "upload: this client cannot upload files";
+    done(std::move(r));
+  }
   virtual std::size_t in_flight() const = 0;
 };
 

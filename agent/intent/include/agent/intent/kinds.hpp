@@ -38,6 +38,9 @@ struct IntentKind {
   bool serial_from_unit;
   // `procedureId` comes from the last run.ensure of the unit when the rule does not give it.
   bool procedure_from_run;
+  // `source` is the path of the event's file (a folder input's "file" event), and the outbox
+  // copies that file into the state directory when it accepts the intent (agent/outbox).
+  bool file_from_event = false;
 };
 
 const std::vector<IntentKind>& intent_kinds();

@@ -42,6 +42,13 @@
 //      among the unit's issues (issues filtered by partInventoryId) and does not create twice.
 //      interlock ("skipped: <why>") adds a line saying the station's interlock check was
 //      skipped.
+//  file.attach  {serial, procedureId, source, filename?, step?, partNumber?, copy, sha256, size}
+//      The file the outbox copied at accept time (`copy`, `size` bytes) goes onto the chosen
+//      step (as for step.status, pinned in the checkpoint): the step's attachments are read
+//      first (same filename and size = done), else createFileAttachment {entityId: the step's
+//      entityId, filename}; its uploadUrl is checkpointed, then the copy is PUT there with the
+//      attachment's contentType (GraphqlClient::upload, streamed). A cut PUT goes again to the
+//      same URL; a refused one (expired, used) looks again, then creates anew. attach.cpp.
 //  graphql.raw  {document, variables?}
 //      An integrator's own operation, sent as is. AT-LEAST-ONCE: if the answer is lost after
 //      ION applied it, it is sent again. Use only for operations that are safe to repeat.

@@ -67,7 +67,14 @@ class CurlGraphqlClient final : public GraphqlClient {
   ~CurlGraphqlClient() override;
 
   void submit(GraphqlRequest request, Callback done) override;
+  // PUT of a file to a storage URL (curl_upload.cpp): streamed from disk through libcurl's
+  // read callback (memory: libcurl's 64 KiB upload buffer, whatever the file's size), on the
+  // same multi handle and loop as the GraphQL requests, with the same TLS policy except the
+  // public-key pin (a pin is ION's API key; storage is another host). No total timeout: a
+  // transfer that moves less than 1 byte/s for the profile's timeout is cut (timeout).
+  void upload(UploadRequest request, UploadCallback done) override;
   std::size_t in_flight() const override;
+  std::uint64_t uploads_sent() const { return uploads_; }
 
   CURLM* multi() const { return multi_.get(); }
   void perform();
@@ -115,6 +122,10 @@ class CurlGraphqlClient final : public GraphqlClient {
   std::deque<std::shared_ptr<Pending>> waiting_;            // for a token
   std::size_t active_ = 0;                                  // GraphQL transfers on the multi
   std::deque<std::pair<Callback, GraphqlResponse>> ready_;  // completions not yet delivered
+  struct Upload;
+  std::size_t uploads_active_ = 0;
+  std::deque<std::pair<UploadCallback, UploadResponse>> ready_uploads_;
+  std::uint64_t uploads_ = 0;
   std::uint64_t requests_ = 0;
   std::uint64_t batches_ = 0;
   std::uint64_t refused_batches_ = 0;

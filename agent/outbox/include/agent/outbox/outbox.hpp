@@ -5,7 +5,13 @@
 // Contract:
 //  - append() returns a UUID only after the intent's transaction has committed (fsynced): that
 //    is the moment the station may show green. Nothing is held only in memory.
-//  - Size bound: the database may use at most OutboxLimits::max_bytes of pages. When an append
+//  - File copies: a file.attach intent's `source` file is copied into <dir>/files/<uuid> in
+//    the append, durably (file and directory fsync'd) before the transaction commits; its
+//    inputs gain `copy` (that path), `sha256` and `size`. The copy goes once the intent is
+//    delivered or dropped. A source that is gone gives Errc::not_found, one that cannot be
+//    read Errc::rejected; nothing of the event is kept then.
+//  - Size bound: the database's pages plus the file copies may use at most
+//    OutboxLimits::max_bytes. When an append
 //    would pass it, delivered (done) intents are pruned first; if that is not enough the new
 //    intent is refused with Errc::busy ("queue full ..."). Accepted intents are never evicted.
 //  - Disk errors (disk full, I/O) come back as Errc::storage; nothing half-written remains and
@@ -179,7 +185,12 @@ class Outbox {
                                                std::int64_t int_arg);
   std::int64_t now_ms() const;
 
+  hal::Status copy_files(std::vector<NewIntent>& intents, const std::vector<std::string>& uuids,
+                         std::vector<std::string>& copied, std::size_t need);
+  hal::Status remove_orphan_files();
+
   std::string path_;
+  std::string files_dir_;  // file.attach copies (agent/outbox/files.hpp)
   OutboxLimits limits_;
   const hal::Clock& clock_;
   SqliteDbHandle db_;

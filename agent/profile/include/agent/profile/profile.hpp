@@ -50,7 +50,7 @@ struct IonSettings {
 // One input. Keys mirror the HAL option structs (hal/linux/*_scanner.hpp, hal/gpio_spec.hpp);
 // firmware/wiring maps them. -1 / empty = the device's own default.
 struct InputSpec {
-  enum class Type { evdev, serial, gpio, sim, instrument };
+  enum class Type { evdev, serial, gpio, sim, instrument, folder };
   std::string name;
   Type type = Type::sim;
   // scanners (evdev, serial)
@@ -86,8 +86,14 @@ struct InputSpec {
   std::string unit;                // the unit readings are checked against / converted to
   std::optional<double> min, max;  // limits: outside them a reading gives out_of_limits
   bool stable_only = true;         // mt-sics: refuse dynamic (unsettled) weights
+  // folder (a test stand's output directory, hal/folder.hpp): files matching `pattern` that
+  // are closed after writing or moved in become "file" events; larger than max_mb: refused.
+  std::string path;           // the directory (absolute)
+  std::string pattern = "*";  // fnmatch glob on the file name, e.g. "*.csv"
+  int max_file_mb = 16;       // largest file taken (MiB)
   bool is_scanner() const { return type == Type::evdev || type == Type::serial; }
   bool is_instrument() const { return type == Type::instrument; }
+  bool is_folder() const { return type == Type::folder; }
 };
 
 struct OutputSpec {
@@ -112,7 +118,8 @@ struct Pattern {
 // interlock: a `require`d ION condition does not hold (or could not be checked and the rule
 // says "offline": "refuse"). bad_reading: an instrument reply refused (unstable, overload,
 // garbage, wrong unit) or none came (timeout, disconnected); out_of_limits: a good reading
-// outside the input's min/max.
+// outside the input's min/max. bad_file: a folder input's file refused (name not matching the
+// pattern, unreadable, too large, vanished before it was copied).
 enum class Signal {
   accepted,
   bad_scan,
@@ -122,9 +129,10 @@ enum class Signal {
   not_matched,
   interlock,
   out_of_limits,
-  bad_reading
+  bad_reading,
+  bad_file
 };
-constexpr int kSignalCount = 9;
+constexpr int kSignalCount = 10;
 const char* to_string(Signal s) noexcept;
 
 struct Action {
@@ -139,7 +147,7 @@ struct Action {
 
 struct Rule {
   std::string on;                // input name
-  std::string event = "scan";    // scan | press | release | long_press | reading
+  std::string event = "scan";    // scan | press | release | long_press | reading | file
   std::string match_source;      // the regex (POSIX ERE, agent/regex.hpp) as written
   std::optional<Regex> match;    // compiled; empty = any text
   std::vector<std::string> gs1;  // AIs that must be present, e.g. {"01", "21"}
