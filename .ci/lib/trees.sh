@@ -128,14 +128,36 @@ ci__tree_make() {
   ci_log "made $dir in $((SECONDS - t0)) s ($(ci_tree_du "$dir"))"
 }
 
+# ci__locked DIR FUNC ARGS...: FUNC under DIR's lock file, so a tree that .ci/run is
+# already making in the background (prefetch) is waited for, then reused, not made twice.
+ci__locked() {
+  local dir=$1
+  shift
+  mkdir -p "$(dirname "$dir")"
+  (
+    flock 9
+    "$@"
+  ) 9>"$dir.lock"
+}
+
 ci_tree_amd64() {
   local dir=${1:?ci_tree_amd64 DIR}
+  ci__locked "$dir" ci__tree_amd64 "$dir"
+}
+
+ci__tree_amd64() {
+  local dir=$1
   ci__tree_make "$dir" buildd amd64 "cmake pkgconf git" || return 1
   ci_deps "$dir"
 }
 
 ci_tree_cross() {
   local dir=${1:?ci_tree_cross DIR}
+  ci__locked "$dir" ci__tree_cross "$dir"
+}
+
+ci__tree_cross() {
+  local dir=$1
   local pkgs="crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user cmake pkgconf"
   local lib
   for lib in "${CI_DEV_LIBS[@]}"; do
