@@ -7,6 +7,7 @@
 #include "agent/outbox/outbox.hpp"
 #include "agent/outbox/statement.hpp"
 #include "files.hpp"
+#include "statement_cache.hpp"
 
 namespace agent {
 namespace {
@@ -40,12 +41,12 @@ hal::Result<int> run_changes(sqlite3* db, const char* sql, const std::string& te
 }  // namespace
 
 hal::Status Outbox::set_meta(const char* key, const std::string& value) {
-  auto s = SqlStatement::prepare(db_.get(), "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+  auto s = cached_->get(db_.get(), "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
   if (!s.ok()) {
     return std::move(s).error();
   }
-  s->bind(1, std::string_view(key)).bind(2, value);
-  return s->run("write meta");
+  (*s)->bind(1, std::string_view(key)).bind(2, value);
+  return (*s)->run("write meta");
 }
 
 // Called before rows are deleted: when the newest intent is among them (`doomed`, an SQL

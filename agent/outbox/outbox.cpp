@@ -17,6 +17,7 @@
 #include "agent/outbox/statement.hpp"
 #include "files.hpp"
 #include "hal/log.hpp"
+#include "statement_cache.hpp"
 
 namespace agent {
 namespace {
@@ -175,9 +176,10 @@ Outbox::Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, S
       files_dir_(outbox_files::files_dir(path_)),
       limits_(limits),
       clock_(clock),
-      db_(std::move(db)) {}
+      db_(std::move(db)),
+      cached_(std::make_unique<Statements>()) {}
 
-Outbox::~Outbox() = default;
+Outbox::~Outbox() = default;  // (Statements is complete here)
 
 hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, OutboxLimits limits,
                                                   const hal::Clock& clock, Mode mode) {

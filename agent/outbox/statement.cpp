@@ -71,6 +71,7 @@ hal::Status SqlStatement::run(std::string_view action) {
   for (;;) {
     auto r = step(action);
     if (!r.ok()) {
+      reset();  // a kept statement (statement_cache.hpp) must not stay mid-run
       return std::move(r).error();
     }
     if (!*r) {

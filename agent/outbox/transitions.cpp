@@ -5,6 +5,7 @@
 #include "agent/outbox/outbox.hpp"
 #include "agent/outbox/statement.hpp"
 #include "files.hpp"
+#include "statement_cache.hpp"
 
 namespace agent {
 
@@ -28,18 +29,15 @@ hal::Status Outbox::apply(const Transition& t, std::int64_t now) {
           " last_error = ?4 WHERE uuid = ?1";
       break;
   }
-  auto s = SqlStatement::prepare(db_.get(), sql);
+  auto s = cached_->get(db_.get(), sql);
   if (!s.ok()) {
     return std::move(s).error();
   }
   // Unused parameter numbers are ignored by SQLite (SQLITE_RANGE), so bind them all.
-  s->bind(1, t.uuid).bind(2, now).bind(3, t.next_attempt_ms).bind(4, t.error);
-  ION_TRY(s->run("update intent"), "commit");
-  if (t.to == Transition::To::done) {
-    return set_meta("last_delivery_ms", std::to_string(now));
-  }
-  if (t.to == Transition::To::in_flight) {
-    return {};
+  (*s)->bind(1, t.uuid).bind(2, now).bind(3, t.next_attempt_ms).bind(4, t.error);
+  ION_TRY((*s)->run("update intent"), "commit");
+  if (t.to == Transition::To::done || t.to == Transition::To::in_flight) {
+    return {};  // (commit() records the batch's delivery time once)
   }
   ION_TRY(set_meta("last_error", t.error), "commit");
   ION_TRY(set_meta("last_error_ms", std::to_string(now)), "commit");
@@ -69,8 +67,13 @@ hal::Status Outbox::commit(const std::vector<Transition>& batch) {
     return std::move(tx).error().context("outbox: commit");
   }
   const std::int64_t now = now_ms();
+  bool delivered = false;
   for (const auto& t : batch) {
     ION_TRY(apply(t, now), "outbox");
+    delivered = delivered || t.to == Transition::To::done;
+  }
+  if (delivered) {
+    ION_TRY(set_meta("last_delivery_ms", std::to_string(now)), "outbox: commit");
   }
   ION_TRY(tx->commit(), "outbox: commit");
   // ION holds what a delivered intent carried: its file copy (file.attach) goes.
@@ -83,12 +86,12 @@ hal::Status Outbox::commit(const std::vector<Transition>& batch) {
 }
 
 hal::Status Outbox::save_progress(const std::string& uuid, const std::string& progress_json) {
-  auto s = SqlStatement::prepare(db_.get(), "UPDATE intents SET progress = ?2 WHERE uuid = ?1");
+  auto s = cached_->get(db_.get(), "UPDATE intents SET progress = ?2 WHERE uuid = ?1");
   if (!s.ok()) {
     return std::move(s).error().context("outbox: save progress");
   }
-  s->bind(1, uuid).bind(2, progress_json);
-  ION_TRY(s->run("save progress"), "outbox");
+  (*s)->bind(1, uuid).bind(2, progress_json);
+  ION_TRY((*s)->run("save progress"), "outbox");
   return {};
 }
 

@@ -194,6 +194,8 @@ class Outbox {
   OutboxLimits limits_;
   const hal::Clock& clock_;
   SqliteDbHandle db_;
+  struct Statements;                    // statement_cache.hpp
+  std::unique_ptr<Statements> cached_;  // after db_: finalized before it closes
   std::int64_t data_version_ = -1;
   std::uint64_t generation_ = 0;
 };
