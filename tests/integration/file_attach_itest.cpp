@@ -22,6 +22,7 @@
 #include "agent/outbox/outbox.hpp"
 #include "hal/clock.hpp"
 #include "ion_sim.hpp"
+#include "sim_daemon.hpp"
 #include "sim_state.hpp"
 #include "subprocess.hpp"
 
@@ -112,39 +113,14 @@ class Daemon {
   }
   bool provision() { return ion_test::provision_agent(sim_, ION_AGENT_EXE, dir_); }
   bool start() {
-    proc_ = std::make_unique<ion_test::Subprocess>(std::vector<std::string>{
-        ION_AGENT_EXE, "run", "--config", dir_ + "/profile.json", "--state-dir", dir_, "--sim", "-"});
-    if (!proc_->start()) {
-      return false;
-    }
-    for (int i = 0; i < 200; ++i) {
-      struct stat st {};
-      if (::stat((dir_ + "/status.json").c_str(), &st) == 0) {
-        return true;
-      }
-      proc_->pump(50ms);
-    }
-    return false;
+    proc_ = ion_test::start_sim_daemon(ION_AGENT_EXE, dir_);
+    return proc_ != nullptr;
   }
   void send(const std::string& lines) { proc_->write_stdin(lines); }
   bool wait_for(const std::string& what, int n, std::chrono::seconds limit = 30s) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      if (count(what) >= n) {
-        return true;
-      }
-      proc_->pump(50ms);
-    }
-    return false;
+    return ion_test::wait_for_log(*proc_, what, n, limit);
   }
-  int count(const std::string& what) const {
-    int n = 0;
-    const std::string& err = proc_->err_so_far();
-    for (std::size_t at = err.find(what); at != std::string::npos; at = err.find(what, at + 1)) {
-      ++n;
-    }
-    return n;
-  }
+  int count(const std::string& what) const { return ion_test::log_count(*proc_, what); }
   // Nothing pending or in flight, and something done.
   bool drained(std::chrono::seconds limit = 60s) {
     hal::SystemClock clock;
