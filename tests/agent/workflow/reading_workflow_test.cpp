@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/workflow/workflow.hpp"
+#include "workflow_fixtures.hpp"
 
 namespace {
 
@@ -42,19 +43,10 @@ const char* kWeigh = R"({
 })";
 
 std::shared_ptr<const agent::Profile> load(const char* text) {
-  auto p = agent::parse_profile(text, "weigh.json");
-  CHECK_TEXT(p.ok(), p.ok() ? "" : p.error().what.c_str());
-  return std::make_shared<const agent::Profile>(std::move(p).value());
+  return workflow_fixtures::load(text, "weigh.json");
 }
 
-hal::StationEvent event(Kind kind, const char* input, const char* text, const char* error = "") {
-  hal::StationEvent e;
-  e.kind = kind;
-  e.input = input;
-  e.text = text;
-  e.error = error;
-  return e;
-}
+using workflow_fixtures::event;
 
 struct Fixture {
   Fixture() : wf(load(kWeigh)) {}
