@@ -364,7 +364,7 @@ TEST(Dispatcher, NetworkChangeIsIgnoredWhileTheLinkIsUp) {
 
 TEST(Dispatcher, NetworkChangeEndsALongLinkBackoffWithinTheJitterAndTheBacklogDrains) {
   opt.backoff_cap = 60000ms;
-  opt.link_probe_cap = 60000ms;
+  opt.link_probe_cap = 30000ms;  // past its ceiling, the link backoff is 24-30 s: never short by chance
   for (int i = 0; i < 6; ++i) {
     add("SN-" + std::to_string(i), i);
   }
@@ -404,7 +404,7 @@ TEST(Dispatcher, NetworkChangeEndsALongLinkBackoffWithinTheJitterAndTheBacklogDr
 
 TEST(Dispatcher, NetworkChangesAreCoalescedToOneForcedProbePerInterval) {
   opt.backoff_cap = 60000ms;
-  opt.link_probe_cap = 60000ms;
+  opt.link_probe_cap = 30000ms;     // past its ceiling, the link backoff is 24-30 s: never short by chance
   opt.network_change_jitter = 0ms;  // probes exactly when forced: the rate limit is what is seen
   opt.rescan_interval = 0ms;
   add("SN-1", 1);
