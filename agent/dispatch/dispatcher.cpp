@@ -111,6 +111,12 @@ bool Dispatcher::is_link_problem(const OpOutcome& o) const {
 // ones about to start are committed together (one fsync), and nothing is sent before that
 // commit, so a successor never overtakes its predecessor's recorded outcome.
 void Dispatcher::poll(MonoTime now) {
+  if (deferred_force_ && now >= *deferred_force_) {
+    deferred_force_.reset();
+    if (link_failures_ > 0 || !link_held_.empty()) {
+      force_probe(now, deferred_why_);  // still waiting on the link (else: back by itself)
+    }
+  }
   Effects fx{link_failures_, paused_until_, counters_};
   std::vector<Transition> batch;
   std::set<std::string> finishing;
@@ -173,12 +179,20 @@ Transition Dispatcher::outcome_transition(const Finished& f, MonoTime now, Effec
   switch (o.verdict) {
     case OpOutcome::Verdict::delivered:
       t.to = Transition::To::done;
+      link_held_.erase(f.uuid);
+      if (fx.link_failures > 0) {
+        release_link_holds_ = true;  // ION answers: nothing waits out a link backoff any more
+      }
       fx.link_failures = 0;
       ++fx.counts.delivered;
       break;
     case OpOutcome::Verdict::rejected:
       t.to = Transition::To::dead;
       t.error = o.message;
+      link_held_.erase(f.uuid);
+      if (fx.link_failures > 0) {
+        release_link_holds_ = true;
+      }
       fx.link_failures = 0;  // ION answered: the link works
       ++fx.counts.rejected;
       fx.counts.last_error = tag + o.message;
@@ -190,12 +204,21 @@ Transition Dispatcher::outcome_transition(const Finished& f, MonoTime now, Effec
         ++fx.link_failures;
         delay =
             o.retry_after.count() >= 0 ? jittered_retry_after(o.retry_after) : link_backoff(fx.link_failures);
+        if (o.retry_after.count() >= 0) {
+          retry_after_until_ = std::max(retry_after_until_, now + delay);  // ION's word outranks ours
+        }
         fx.paused_until = std::max(fx.paused_until, now + delay);
+        release_link_holds_ = false;  // the link is still down: the holds stand again
       } else {
         delay = backoff(rec.attempts + 1);
       }
       if (o.in_doubt) {
         delay = std::max(delay, opt_.in_doubt_hold);
+      }
+      if (is_link_problem(o) && !o.in_doubt) {
+        link_held_.insert(f.uuid);  // lifted by network_changed() or ION's next answer
+      } else {
+        link_held_.erase(f.uuid);
       }
       t.to = Transition::To::retry;
       t.next_attempt_ms = wall_ms() + delay.count();
@@ -267,7 +290,8 @@ hal::Result<std::vector<IntentRecord>> Dispatcher::pick(std::size_t slots, MonoT
       const std::int64_t wait = r.next_attempt_ms - wall;
       // A wait longer than any we set (the backoff cap, or the hold of a mutation in doubt)
       // means the wall clock stepped back: treat as due.
-      if (wait > 0 && wait <= std::max(opt_.backoff_cap, opt_.in_doubt_hold).count()) {
+      const bool released = release_link_holds_ && link_held_.count(r.uuid) != 0;
+      if (wait > 0 && wait <= std::max(opt_.backoff_cap, opt_.in_doubt_hold).count() && !released) {
         waiting_ = true;
         next_ready_ = std::min(next_ready_, now + milliseconds(wait));
         continue;
@@ -300,6 +324,7 @@ void Dispatcher::launch(std::vector<IntentRecord> batch) {
       }
     };
     auto op = make_ion_op(r, *host_, std::move(done), opt_.op);
+    link_held_.erase(uuid);
     auto& slot = running_[uuid];
     slot.intent = std::move(r);
     slot.op = op;
@@ -315,6 +340,9 @@ Dispatcher::MonoTime Dispatcher::next_due() const {
   // Pruning rides on passes that happen anyway (done rows only pile up while delivering), so
   // it is never a deadline of its own: an idle dispatcher has none at all.
   MonoTime due = MonoTime::max();
+  if (deferred_force_) {
+    due = *deferred_force_;
+  }
   if (paused_until_ > now) {
     return std::min(due, paused_until_);
   }
@@ -336,6 +364,45 @@ Dispatcher::MonoTime Dispatcher::next_due() const {
 bool Dispatcher::idle() const {
   return running_.empty() && finished_.empty() && !waiting_ && !dirty_ && scanned_ &&
          outbox_.generation() == seen_generation_;
+}
+
+std::optional<Dispatcher::MonoTime> Dispatcher::network_changed(MonoTime now, const std::string& why) {
+  if (link_failures_ == 0 && link_held_.empty()) {
+    return std::nullopt;  // nothing waits on the link: the change is none of our business
+  }
+  if (forced_once_ && now - last_forced_ < opt_.network_change_interval) {
+    // One forced probe per interval; a later change is kept for the interval's end, since it
+    // may be the one that matters (the address a moment after the carrier).
+    deferred_force_ = last_forced_ + opt_.network_change_interval;
+    deferred_why_ = why;
+    hal::log::debug("dispatcher", "network changed (" + why + "): probing at most every " +
+                                      std::to_string(opt_.network_change_interval.count()) + " ms");
+    return deferred_force_;
+  }
+  return force_probe(now, why);
+}
+
+Dispatcher::MonoTime Dispatcher::force_probe(MonoTime now, const std::string& why) {
+  forced_once_ = true;
+  last_forced_ = now;
+  deferred_force_.reset();
+  ++forced_probes_;
+  release_link_holds_ = true;
+  dirty_ = true;
+  const auto spread = std::max<std::int64_t>(0, opt_.network_change_jitter.count());
+  std::uniform_int_distribution<std::int64_t> dist(0, spread);
+  const MonoTime at = now + milliseconds(dist(rng_));
+  if (link_failures_ > 0) {
+    // Sooner than the backoff (or, the pause being over, not all stations at once); never
+    // before a Retry-After ION asked for: the network did not cause that one.
+    paused_until_ = std::max(at, retry_after_until_);
+  }
+  const MonoTime due = link_failures_ > 0 ? paused_until_ : now;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, ", in %.1f s)",
+                static_cast<double>(duration_cast<milliseconds>(due - now).count()) / 1000);
+  hal::log::notice("dispatcher", "network changed: probing ION now (" + why + buf);
+  return due;
 }
 
 DispatcherStatus Dispatcher::status() const {

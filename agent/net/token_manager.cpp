@@ -170,6 +170,19 @@ void TokenManager::tick() {
   }
 }
 
+void TokenManager::network_changed(hal::Clock::MonoTime at) {
+  const bool link_failure =
+      failure_.outcome == GraphqlOutcome::network || failure_.outcome == GraphqlOutcome::timeout;
+  if (failures_ == 0 || rejected_ || fetching_ || !link_failure || failure_.retry_after.count() >= 0 ||
+      failure_.http_status != 0) {
+    return;
+  }
+  if (next_attempt_ > at) {
+    next_attempt_ = at;
+    hal::log::debug(kLog, "network changed: the token endpoint's backoff ends now");
+  }
+}
+
 std::chrono::milliseconds TokenManager::next_due(std::chrono::milliseconds cap) const {
   if (!have_token_ || fetching_) {
     return cap;

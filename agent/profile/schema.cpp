@@ -33,6 +33,8 @@ const Key<IonSettings> kIonKeys[] = {
      "retry interval after the key was rejected (revoked)"},
     {"batch_max", JType::integer, false, 1, 100, ION_INT(IonSettings, batch_max),
      "requests (intents) per batched GraphQL document (1 = no batching)"},
+    {"watch_network", JType::boolean, false, 0, 0, ION_BOOL(IonSettings, watch_network),
+     "probe ION at once when a link, address or route comes back (netlink; on takes a restart)"},
 };
 
 const Key<OutputSpec> kOutputKeys[] = {

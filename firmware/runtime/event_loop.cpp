@@ -41,6 +41,14 @@ void EventLoop::add_fd(int fd, std::function<void()> on_ready) {
   }
 }
 
+void EventLoop::remove_fd(int fd) {
+  for (auto& f : fds_) {
+    if (f.first == fd) {
+      f.first = -1;  // erased by the next pass, never while run_once() iterates
+    }
+  }
+}
+
 std::optional<EventLoop::MonoTime> EventLoop::earliest() const {
   std::optional<MonoTime> best;
   auto take = [&](std::optional<MonoTime> t) {
@@ -98,6 +106,7 @@ hal::Status EventLoop::run_once() {
       waiting.push_back(d);
     }
   }
+  fds_.erase(std::remove_if(fds_.begin(), fds_.end(), [](const auto& f) { return f.first < 0; }), fds_.end());
   for (const auto& f : fds_) {
     waits.push_back({f.first, CURL_WAIT_POLLIN, 0});
   }
@@ -114,7 +123,7 @@ hal::Status EventLoop::run_once() {
     }
   }
   for (std::size_t i = 0; i < fds_.size(); ++i) {
-    if (waits[1 + waiting.size() + i].revents != 0) {
+    if (waits[1 + waiting.size() + i].revents != 0 && fds_[i].first >= 0) {
       fds_[i].second();
     }
   }

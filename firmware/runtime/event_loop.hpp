@@ -52,6 +52,9 @@ class EventLoop {
   void clear_devices() { devices_.clear(); }
   void on_events(EventsFn fn) { on_events_ = std::move(fn); }
   void add_fd(int fd, std::function<void()> on_ready);
+  // Stops waiting on `fd` (safe from inside its own handler: the entry is skipped from the
+  // next pass on). For an fd that broke and would otherwise be reported ready forever.
+  void remove_fd(int fd);
   void add_timer(Timer timer) { timers_.push_back(std::move(timer)); }
   void on_signal(std::function<void(int signo)> fn) { on_signal_ = std::move(fn); }
   // Runs after every wait, after ready fds were handled (the HTTP client's perform()).

@@ -106,6 +106,9 @@ hal::Status Station::Impl::build_loop() {
     FileWatch* w = &*outbox_watch;
     loop->add_fd(w->fd(), [w] { w->drain(); });  // after_wait() polls the dispatcher
   }
+  if (net_watch) {
+    loop->add_fd(net_watch->fd(), [this] { on_network_change(); });
+  }
   wire_timers();
   return hal::ok();
 }
@@ -284,6 +287,50 @@ void Station::Impl::quit_if_idle_stopping() {
   if (stopping && (!dispatcher || dispatcher->in_flight() == 0) && (!client || client->in_flight() == 0) &&
       !workflow->busy()) {
     quit = true;
+  }
+}
+
+// The kernel's netlink socket: readable only when a link, an address or a route changes, so
+// an idle station on a quiet network is not woken. Without it (no netlink in a sandbox, or
+// ion.watch_network false) the network's return is seen by the next link probe.
+void Station::Impl::open_net_watch() {
+  if (!profile->ion.watch_network) {
+    hal::log::info("network",
+                   "ion.watch_network is off: the network's return is seen by the next link probe");
+    return;
+  }
+  auto w = hal::linux_netlink::NetlinkWatch::open();
+  if (!w.ok()) {
+    hal::log::warning("network", w.error().what + "; the network's return is seen by the next link probe");
+    return;
+  }
+  net_watch = std::move(w).value();
+}
+
+// One wakeup is one summary (coalesced): however many messages the kernel queued, at most one
+// call to the dispatcher, which itself forces at most one probe per 2 s.
+void Station::Impl::on_network_change() {
+  hal::linux_netlink::NetChange c = net_watch->drain();
+  if (!c.error.empty()) {
+    // Not seen on a netlink socket in practice; stop rather than be woken by it forever.
+    hal::log::warning("network",
+                      c.error + "; no longer watching: the network's return is seen by the next link probe");
+    loop->remove_fd(net_watch->fd());
+    net_watch.reset();
+    return;
+  }
+  if (c.malformed > 0 || c.truncated) {
+    hal::log::debug("network", "ignored " + std::to_string(c.malformed) + " malformed netlink message(s)" +
+                                   (c.truncated ? " and a truncated datagram" : ""));
+  }
+  if (!c.came_back() || stopping || !dispatcher || !profile->ion.watch_network) {
+    return;
+  }
+  const MonoTime now = clock.mono();
+  if (auto at = dispatcher->network_changed(now, c.reason())) {
+    if (client) {
+      client->tokens().network_changed(*at);
+    }
   }
 }
 
@@ -469,6 +516,7 @@ hal::Result<std::unique_ptr<Station>> Station::create(const RunOptions& options,
   impl->report->set_profile(impl->profile, impl->devices.get());
   impl->report->set_context(&impl->workflow->context());
   impl->restore_context("start");
+  impl->open_net_watch();
   ION_TRY(impl->build_loop(), "station");
   return std::unique_ptr<Station>(new Station(std::move(impl)));
 }

@@ -25,6 +25,7 @@
 #include "agent/workflow/workflow.hpp"
 #include "event_loop.hpp"
 #include "file_watch.hpp"
+#include "hal/linux/netlink_watch.hpp"
 #include "hal/log.hpp"
 #include "ion_connection.hpp"
 #include "sd_notify.hpp"
@@ -82,6 +83,7 @@ struct Station::Impl {
   std::unique_ptr<agent::Dispatcher> dispatcher;
   std::unique_ptr<agent::IonInterlocks> interlocks;  // answers the rules' `require`
   std::optional<FileWatch> outbox_watch;             // wakes us when another process changes the outbox
+  std::optional<hal::linux_netlink::NetlinkWatch> net_watch;  // a link, address or route came back
   std::unique_ptr<agent::Workflow> workflow;
   std::unique_ptr<EventLoop> loop;
   std::unique_ptr<StationReport> report;
@@ -117,6 +119,8 @@ struct Station::Impl {
   void restore_context(const char* when);
   void after_wait(MonoTime now);
   void check_time_sync();
+  void open_net_watch();
+  void on_network_change();
   void quit_if_idle_stopping();
   agent::EventTime stamp(const hal::StationEvent& ev) const;
 };

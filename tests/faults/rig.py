@@ -123,6 +123,11 @@ class Netns:
     def heal(self):
         self.nft("flush chain inet fault input\n")
 
+    def agent_link(self, state):
+        """The agent's veth "up" or "down" in its own namespace: the kernel drops its routes
+        (connects fail at once, ENETUNREACH) and tells netlink listeners when it is back."""
+        run(["ip", "-n", self.agent_ns, "link", "set", "dev", self.agent_if, state])
+
     def throttle(self, rate="256kbit"):
         for ns, dev in ((self.agent_ns, self.agent_if), (self.sim_ns, self.sim_if)):
             run(["ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate", rate,

@@ -197,5 +197,63 @@ def test_revoked_key_holds_everything_until_restored(cl):
     print("revoked: %d refused token requests;" % len(rejected), verify_delivery(agent, sim))
 
 
+# The network comes back: the agent's own link (not ION) goes down, the backoff grows to tens
+# of seconds (retry_cap_ms 60000, the default 30 s link-down probe cap), scans are accepted
+# meanwhile; when the link is up again the kernel's netlink message makes the agent probe at
+# once (0-2 s jitter) instead of waiting out the backoff.
+
+def last_retry_wait(agent):
+    """The wait the dispatcher announced with its latest failure ("retry in 12.3 s")."""
+    waits = re.findall(r"retry in ([0-9.]+) s", agent.stderr())
+    return float(waits[-1]) if waits else 0.0
+
+
+def link_down_then_up(cl, name, watch, min_wait=10.0):
+    prof = rig.profile(retry_base_ms=500, retry_cap_ms=60000, watch_network=watch)
+    ns, sim, agent = station(cl, name, netns=True, prof=prof)
+    accept_backlog(agent, 1)  # a token in hand and the link known good
+    agent.wait_drained(30)
+    ns.agent_link("down")
+    accept_backlog(agent, 5, first=1)
+    wait_for(lambda: green_pulses(agent) >= 12, 10, "12 green pulses while the link is down")
+    # Until one failure announced a long wait: without a watch, that is how long it would take.
+    wait_for(lambda: last_retry_wait(agent) >= min_wait, 150, "a retry wait of %.0f s or more" % min_wait, 0.05)
+    announced = time.monotonic()
+    wait = last_retry_wait(agent)
+    assert agent.counts()[PENDING] >= 20, agent.counts()
+    ns.agent_link("up")
+    t0 = time.monotonic()
+    left = wait - (t0 - announced)  # until the next probe the backoff would make
+    while True:
+        c = agent.counts()
+        if c[PENDING] == 0 and c[rig.IN_FLIGHT] == 0:
+            break
+        assert time.monotonic() - t0 < 120, "not drained 120 s after the link came back: %s" % c
+        time.sleep(0.05)
+    took = time.monotonic() - t0
+    figures = verify_delivery(agent, sim)
+    print("link up (%s watch): drained %d intents %.1f s after the link came back; the backoff had %.1f s left; %s"
+          % ("with" if watch else "without", figures["intents"], took, left, figures))
+    return agent, took, left
+
+
+def test_link_back_up_probes_at_once(cl, need_root):
+    agent, took, left = link_down_then_up(cl, "linkup", watch=True)
+    assert "network changed: probing ION now" in agent.stderr(), agent.stderr()[-3000:]
+    print("".join(l + "\n" for l in agent.stderr().splitlines() if "network changed" in l))
+    assert took <= 5.0, "drained %.1f s after the link came back (the backoff had %.1f s left)" % (took, left)
+    assert left > took + 3, "the backoff was not long enough to tell (%.1f s left)" % left
+    # One forced probe per wakeup and per 2 s: the burst of link/address/route messages that
+    # a link coming up sends does not turn into a burst of probes.
+    assert agent.stderr().count("network changed: probing ION now") <= 3, agent.stderr()[-3000:]
+
+
+def test_slow_link_back_up_without_the_watch_waits_out_the_backoff(cl, need_root):
+    # The same with ion.watch_network off: the backlog waits for the next probe.
+    agent, took, left = link_down_then_up(cl, "linkup-nowatch", watch=False)
+    assert "network changed" not in agent.stderr()
+    assert took >= min(left, 8.0) - 1.0, "drained %.1f s after the link came back, %.1f s left" % (took, left)
+
+
 if __name__ == "__main__":
     pytest.main([__file__, "-v", "-s"])

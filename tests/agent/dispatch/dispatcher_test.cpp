@@ -330,3 +330,136 @@ TEST(Dispatcher, BacklogBeyondTheScanWindowStillReachesOtherSubjects) {
   drain(500);
   LONGS_EQUAL(21, box->stats()->done);
 }
+
+// network_changed(): the owner's netlink watch saw a link, an address or a route come back.
+
+// Fails every request until `up`; drives the dispatcher through `failures` link failures so
+// that its pause has grown, and returns how long the pause is at the end.
+static std::chrono::milliseconds fail_link(FakeGraphqlClient& client, hal::sim::FakeClock& clock,
+                                           Dispatcher& d, bool& up, int failures) {
+  client.handler = [&up](const SentRequest&) {
+    return up ? FakeGraphqlClient::ok(R"({"ok":true})")
+              : FakeGraphqlClient::fail(GraphqlOutcome::network, "Network is unreachable");
+  };
+  std::chrono::milliseconds wait{0};
+  for (int i = 0; i < failures; ++i) {
+    clock.advance(d.next_due() - clock.mono());
+    d.poll(clock.mono());
+    while (client.pump() > 0) {
+    }
+    d.poll(clock.mono());
+    wait = std::chrono::duration_cast<std::chrono::milliseconds>(d.next_due() - clock.mono());
+  }
+  return wait;
+}
+
+TEST(Dispatcher, NetworkChangeIsIgnoredWhileTheLinkIsUp) {
+  opt.rescan_interval = 0ms;  // as in the daemon (it watches the outbox files instead)
+  add("SN-1", 1);
+  drain();
+  CHECK_FALSE(dispatcher().network_changed(clock.mono(), "link 2 up").has_value());
+  LONGS_EQUAL(0, dispatcher().forced_probes());
+  CHECK(dispatcher().next_due() == Dispatcher::MonoTime::max());  // still no deadline: idle
+}
+
+TEST(Dispatcher, NetworkChangeEndsALongLinkBackoffWithinTheJitterAndTheBacklogDrains) {
+  opt.backoff_cap = 60000ms;
+  opt.link_probe_cap = 30000ms;  // past its ceiling, the link backoff is 24-30 s: never short by chance
+  for (int i = 0; i < 6; ++i) {
+    add("SN-" + std::to_string(i), i);
+  }
+  bool up = false;
+  // Enough failures for the backoff ceiling to reach the cap: the next probe is seconds away.
+  std::chrono::milliseconds wait{0};
+  for (int round = 0; round < 20 && wait < 10s; ++round) {
+    wait = fail_link(client, clock, dispatcher(), up, 1);
+  }
+  CHECK(wait >= 10s);
+  CHECK_FALSE(dispatcher().status().link_ok);
+  const std::size_t sent_before = client.log.size();
+
+  up = true;
+  const auto t0 = clock.mono();
+  auto due = dispatcher().network_changed(t0, "link 2 up");
+  CHECK(due.has_value());
+  CHECK(*due >= t0 && *due <= t0 + opt.network_change_jitter);
+  CHECK(dispatcher().next_due() == *due);
+  LONGS_EQUAL(1, dispatcher().forced_probes());
+  clock.advance(*due - t0);
+  poll();
+  // The probe goes now, although its own retry time (set by the failure) is far ahead.
+  LONGS_EQUAL(1, client.in_flight());
+  client.pump();
+  poll();
+  CHECK(dispatcher().status().link_ok);
+  // Every intent that only waited on the link goes at once: no clock advance needed.
+  for (int i = 0; i < 10 && !dispatcher().idle(); ++i) {
+    client.pump();
+    poll();
+  }
+  LONGS_EQUAL(6, box->stats()->done);
+  CHECK(clock.mono() - t0 <= opt.network_change_jitter);
+  CHECK(client.log.size() - sent_before >= 6);
+}
+
+TEST(Dispatcher, NetworkChangesAreCoalescedToOneForcedProbePerInterval) {
+  opt.backoff_cap = 60000ms;
+  opt.link_probe_cap = 30000ms;     // past its ceiling, the link backoff is 24-30 s: never short by chance
+  opt.network_change_jitter = 0ms;  // probes exactly when forced: the rate limit is what is seen
+  opt.rescan_interval = 0ms;
+  add("SN-1", 1);
+  bool up = false;
+  for (int round = 0; round < 20; ++round) {
+    fail_link(client, clock, dispatcher(), up, 1);
+  }
+  const auto t0 = clock.mono();
+  CHECK(dispatcher().next_due() > t0 + 10s);
+  // A burst of changes (carrier, address, routes: one each wakeup): one probe now ...
+  CHECK(*dispatcher().network_changed(t0, "link 2 up") == t0);
+  poll();
+  LONGS_EQUAL(1, client.in_flight());
+  while (client.pump() > 0) {  // still down: the probe fails, the backoff is long again
+  }
+  poll();
+  CHECK(dispatcher().next_due() > t0 + 10s);
+  for (int i = 1; i <= 5; ++i) {
+    clock.advance(100ms);
+    auto due = dispatcher().network_changed(clock.mono(), "address on 2");
+    CHECK(due.has_value());
+    CHECK(*due == t0 + opt.network_change_interval);  // ... and the rest kept for the interval's end
+  }
+  LONGS_EQUAL(1, dispatcher().forced_probes());
+  CHECK(dispatcher().next_due() == t0 + opt.network_change_interval);
+  poll();
+  LONGS_EQUAL(0, client.in_flight());  // nothing in between
+  clock.advance(t0 + opt.network_change_interval - clock.mono());
+  up = true;
+  poll();
+  LONGS_EQUAL(2, dispatcher().forced_probes());
+  LONGS_EQUAL(1, client.in_flight());
+  client.pump();
+  poll();
+  CHECK(dispatcher().status().link_ok);
+  // The link is up: later changes are ignored, and no deadline is left behind.
+  clock.advance(5s);
+  CHECK_FALSE(dispatcher().network_changed(clock.mono(), "route").has_value());
+  drain();
+  CHECK(dispatcher().next_due() == Dispatcher::MonoTime::max());
+}
+
+TEST(Dispatcher, NetworkChangeDoesNotShortenARetryAfter) {
+  add("SN-1", 1);
+  client.handler = [](const SentRequest&) {
+    auto r = FakeGraphqlClient::fail(GraphqlOutcome::rate_limited, "Too Many Requests", 429);
+    r.retry_after = 20s;
+    return r;
+  };
+  poll();
+  client.pump();
+  poll();
+  const auto t0 = clock.mono();
+  auto due = dispatcher().network_changed(t0, "route");
+  CHECK(due.has_value());
+  CHECK(*due >= t0 + 20s);
+  CHECK(dispatcher().next_due() >= t0 + 20s);
+}

@@ -98,6 +98,15 @@ TEST(TokenManager, EndpointFailuresBackOffExponentiallyWithoutHammering) {
   CHECK_EQUAL(10u, st.consecutive_failures);
   CHECK_TRUE(st.retry_in >= std::chrono::seconds(30) && st.retry_in <= std::chrono::seconds(60));
   CHECK_FALSE(st.credentials_rejected);
+
+  // The network comes back: the backoff ends at the given time, not later (never earlier
+  // than asked, so the dispatcher's jitter holds for the token too).
+  tm.network_changed(clock.mono() + std::chrono::milliseconds(700));
+  CHECK_TRUE(tm.status().retry_in == std::chrono::milliseconds(700));
+  CHECK_TRUE(tm.ensure() == agent::TokenManager::Ready::failed);
+  clock.advance(std::chrono::milliseconds(700));
+  CHECK_TRUE(tm.ensure() == agent::TokenManager::Ready::pending);
+  drive(multi, tm);
 }
 
 TEST(TokenManager, NonLoopbackPlainHttpIsRefusedBeforeAnyTraffic) {

@@ -297,3 +297,15 @@ TEST(Profile, AcceptsUtf8AndEscapedBackslashBeforeU0000) {
       "st.json");
   CHECK_TEXT(p.ok(), p.ok() ? "" : p.error().what.c_str());
 }
+
+TEST(Profile, WatchNetworkIsOnUnlessTurnedOff) {
+  auto p = agent::parse_profile(kValid, "st.json");
+  CHECK_TRUE(p.ok());
+  CHECK_TRUE(p->ion.watch_network);
+  auto off = agent::parse_profile(
+      replace(kValid, "\"timeout_ms\": 20000", "\"timeout_ms\": 20000, \"watch_network\": false"), "st.json");
+  CHECK_TRUE_TEXT(off.ok(), off.ok() ? "" : off.error().what.c_str());
+  CHECK_FALSE(off->ion.watch_network);
+  expect_error(replace(kValid, "\"timeout_ms\": 20000", "\"timeout_ms\": 20000, \"watch_network\": \"no\""),
+               "$.ion.watch_network: expected true or false, got a string");
+}

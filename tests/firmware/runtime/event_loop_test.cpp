@@ -136,3 +136,25 @@ TEST(EventLoop, SignalsArriveAsEvents) {
   LONGS_EQUAL(1, got.size());
   LONGS_EQUAL(SIGHUP, got[0]);
 }
+
+// A broken fd is readable forever: its handler removes it, and the loop stops waiting on it
+// (the station's netlink watch after an unexpected recv error).
+TEST(EventLoop, AnFdRemovedByItsOwnHandlerIsNotWaitedOnAgain) {
+  auto loop = firmware::EventLoop::create(clock, recording());
+  CHECK_TRUE(loop.ok());
+  int p[2];
+  CHECK_EQUAL(0, ::pipe2(p, O_NONBLOCK | O_CLOEXEC));
+  CHECK_EQUAL(1, ::write(p[1], "x", 1));  // never read: stays readable
+  int calls = 0;
+  firmware::EventLoop* l = &*loop;
+  loop->add_fd(p[0], [&] {
+    ++calls;
+    l->remove_fd(p[0]);
+  });
+  for (int i = 0; i < 3; ++i) {
+    CHECK_TRUE(loop->run_once().ok());
+  }
+  LONGS_EQUAL(1, calls);
+  ::close(p[0]);
+  ::close(p[1]);
+}

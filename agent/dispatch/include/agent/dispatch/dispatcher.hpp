@@ -23,12 +23,21 @@
 //     `rescan_interval` (0: never by time; the owner watches the database files instead).
 //   - Done intents past retention are pruned at most every `prune_interval`, during passes
 //     that run anyway: pruning never wakes an idle dispatcher.
+//   - network_changed(): the owner saw the network come back (a link up, an address, a route:
+//     hal's NetlinkWatch). While the link is down, the pause ends within 0 to
+//     `network_change_jitter` (a fleet on one switch does not probe in the same millisecond)
+//     and the intents that only wait because the link was down are due again; at most one
+//     such forced probe per `network_change_interval`, a later change inside it is kept for
+//     its end (DHCP's address a second after the carrier is not lost). With the link up it does
+//     nothing. The same release happens when a probe succeeds: an intent held back by link
+//     trouble never waits out its own backoff once ION answers.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -62,6 +71,9 @@ struct DispatcherOptions {
   // Retry-After gets 0 to this fraction on top, so stations told the same value do not
   // come back in the same second.
   double retry_after_jitter = 0.2;
+  // network_changed(): the probe comes 0 to this much later, at most one per interval.
+  std::chrono::milliseconds network_change_jitter{2000};
+  std::chrono::milliseconds network_change_interval{2000};
   OpOptions op;
 };
 
@@ -92,6 +104,10 @@ class Dispatcher {
   // Nothing running and nothing ready or waiting in the outbox as of the last scan.
   bool idle() const;
   DispatcherStatus status() const;
+  // The network may be back (`why` names what changed, for the log). Returns when the forced
+  // probe is due, or nullopt when nothing waits on the link (the change is ignored).
+  std::optional<MonoTime> network_changed(MonoTime now, const std::string& why);
+  std::uint64_t forced_probes() const { return forced_probes_; }
 
  private:
   class Host;
@@ -122,6 +138,7 @@ class Dispatcher {
   std::chrono::milliseconds jittered_retry_after(std::chrono::seconds retry_after);
   std::int64_t wall_ms() const;
   bool is_link_problem(const OpOutcome& o) const;
+  MonoTime force_probe(MonoTime now, const std::string& why);
 
   Outbox& outbox_;
   const hal::Clock& clock_;
@@ -144,6 +161,16 @@ class Dispatcher {
   std::uint64_t seen_generation_ = 0;
   MonoTime last_prune_{};
   DispatcherStatus counters_;
+  // Intents whose wait comes only from link trouble (not an in-doubt hold, not their own
+  // trouble), and whether those waits are lifted (the network changed, or ION answered).
+  std::set<std::string> link_held_;
+  bool release_link_holds_ = false;
+  bool forced_once_ = false;
+  MonoTime last_forced_{};
+  MonoTime retry_after_until_{};            // the latest Retry-After: a network change does not shorten it
+  std::optional<MonoTime> deferred_force_;  // a change inside the interval, applied at its end
+  std::string deferred_why_;
+  std::uint64_t forced_probes_ = 0;
 };
 
 }  // namespace agent

@@ -89,6 +89,10 @@ class TokenManager {
   // The server refused a token of this generation (401): drop it so ensure() fetches anew.
   void invalidate(std::uint64_t generation);
   bool fetching() const { return fetching_; }
+  // The network may be back (the daemon's netlink watch): a backoff after a network failure
+  // (not a refused key, not a Retry-After, not an HTTP answer) ends at `at` at the latest, so
+  // the next request that needs a token fetches one instead of failing on the old backoff.
+  void network_changed(hal::Clock::MonoTime at);
 
   TokenStatus status() const;
   const TokenFailure& last_failure() const { return failure_; }

@@ -45,6 +45,9 @@ struct IonSettings {
   // Lookups of many intents share one GraphQL document, mutations another (aliases), at most
   // this many requests each (agent/net/curl_graphql_client.hpp); 1 = no batching.
   int batch_max = 25;
+  // While the link is down, a link, address or route coming back (the kernel's netlink
+  // socket) ends the backoff within 0-2 s instead of waiting for the next probe.
+  bool watch_network = true;
 };
 
 // One input. Keys mirror the HAL option structs (hal/linux/*_scanner.hpp, hal/gpio_spec.hpp);
