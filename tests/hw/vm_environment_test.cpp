@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The VM runner's contract with the hw suites (tests/vm/run-vm.sh, guest-init.sh): inside
 // the VM, a test can create its own gpio-sim chip through configfs and see its character
-// device, open /dev/uinput, and write scratch files under /tmp. If one of these fails, every
-// GPIO or scanner test after it would fail for a reason unrelated to the code under test,
-// so this suite names the broken piece of the environment instead.
+// device, open /dev/uinput, write scratch files under /tmp, and open /dev/tpmrm0 when the
+// runner attached a TPM (ION_VM_TPM=1; "missing" if it did but the kernel made no device). If one of these
+// fails, every GPIO or scanner test after it would fail for a reason unrelated to the code under test, so
+// this suite names the broken piece of the environment instead.
 #include <CppUTest/TestHarness.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -89,4 +90,14 @@ TEST(VmEnvironment, TmpIsWritable) {
   CHECK_TEXT(fd.get() >= 0, std::strerror(errno));
   CHECK(write(fd.get(), "x", 1) == 1);
   unlink(path.c_str());
+}
+
+TEST(VmEnvironment, AttachedTpmIsAKernelDevice) {
+  const char* tpm = std::getenv("ION_VM_TPM");
+  if (tpm == nullptr) {
+    return;  // no TPM attached (swtpm not installed, ION_VM_TPM=0, or not in the VM)
+  }
+  STRCMP_EQUAL_TEXT("1", tpm, "the VM has a TPM attached, but the kernel made no /dev/tpmrm0");
+  hal::UniqueFd fd(open("/dev/tpmrm0", O_RDWR | O_CLOEXEC));
+  CHECK_TEXT(fd.get() >= 0, std::strerror(errno));
 }

@@ -4,7 +4,9 @@
 # /lib/ion-modules/order, mounts proc, sysfs, devtmpfs and configfs, mounts the build
 # machine's root (9p, read-only) at /host with /dev, /proc, /sys bound in and tmpfs on /tmp,
 # /run and /var/tmp, brings up loopback, then runs the smoke script and the hw test executable
-# in `chroot /host`.
+# in `chroot /host`. With a TPM attached (TPM=1 in ion-vm.conf) it reports whether the kernel
+# made /dev/tpmrm0 and tells the tests: ION_VM_TPM=1 (present), ION_VM_TPM=missing (attached,
+# but no device: tests/hw/vm_environment_test.cpp fails), unset without a TPM.
 # Prints "ION-VM-RESULT rc=N" (0 = all passed) for the runner and powers off. Any failure
 # before the tests still prints a result, so the runner never waits for a timeout.
 /bin/busybox --install -s /bin
@@ -37,6 +39,16 @@ for d in dev proc sys; do
   mount --rbind "/$d" "/host/$d" || finish 95
 done
 . /ion-vm.conf
+vm_tpm=""
+if [ "${TPM:-0}" = 1 ]; then
+  if [ -c /dev/tpmrm0 ]; then
+    vm_tpm=1
+    echo "ION-VM: TPM: /dev/tpm0 and /dev/tpmrm0 ($(cat /sys/class/tpm/tpm0/tpm_version_major 2>/dev/null || echo ?).0, $(cat /sys/class/tpm/tpm0/device/description 2>/dev/null || basename "$(readlink /sys/class/tpm/tpm0/device/driver)"))"
+  else
+    vm_tpm=missing
+    echo "ION-VM: TPM attached but no /dev/tpmrm0 (driver not bound?)"
+  fi
+fi
 # Writable scratch space on the read-only share; leave /tmp alone if the tests live there
 # (TMPDIR points at /var/tmp, which is always a tmpfs here).
 case "$HW_TESTS" in
@@ -54,7 +66,7 @@ echo "ION-VM: ready at $(cut -d' ' -f1 /proc/uptime) s"
 in_host() {
   env -i PATH=${GUEST_TOOLS:+$GUEST_TOOLS/bin:}/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
     ${GUEST_TOOLS:+ION_SIM_PYTHON=$GUEST_TOOLS/bin/python3} HOME=/var/tmp TMPDIR=/var/tmp \
-    LANG=C.UTF-8 ION_IN_VM=1 chroot /host "$@"
+    LANG=C.UTF-8 ION_IN_VM=1 ${vm_tpm:+ION_VM_TPM=$vm_tpm} chroot /host "$@"
 }
 
 rc=0

@@ -7,6 +7,8 @@
 #                         amd64, which saves ~6 s of firmware + decompression under TCG
 #   modules/*.ko          configfs, evdev, uinput, the virtio 9p chain, irq_sim, gpio-sim
 #   modules/order         insmod order (dependencies first)
+#   .tpm-modules          the TPM 2.0 TIS driver modules added to order (empty where the
+#                         kernel has them built in, as Debian's amd64 does)
 #   .ready                written last; a half-made OUTDIR is rebuilt
 # gpio-sim and irq_sim are built out of tree against linux-headers-ABI-ARCH, only when the
 # kernel config does not already provide them. No kernel source is kept: only three files
@@ -97,6 +99,17 @@ esac
 for m in configfs evdev uinput "${transport[@]}" 9pnet_virtio 9p; do
   add_module "$m"
 done
+# The TPM behind QEMU's tpm-tis (amd64) / tpm-tis-device (arm64): tpm_tis and what it needs,
+# where they are modules; a kernel without them just gives the guest no /dev/tpmrm0.
+n_before=${#order[@]}
+tpm_mods=()
+if grep -qE "(^|/)tpm_tis\.ko(\.[a-z]+)?:" "$moddir/modules.dep" ||
+  grep -qE "(^|/)tpm_tis\.ko$" "$moddir/modules.builtin"; then
+  add_module tpm_tis
+  tpm_mods=("${order[@]:n_before}")
+else
+  log "warning: this kernel has no tpm_tis driver: the VM will have no TPM device"
+fi
 
 # --- gpio-sim (+ irq_sim), built out of tree if the kernel lacks them -------------------------
 need_sim=$(kconf CONFIG_GPIO_SIM)
@@ -163,5 +176,6 @@ bb_deb=$(ls "$tmp"/busybox-static_*.deb 2>/dev/null | head -n1)
 dpkg-deb -x "$bb_deb" "$tmp/bb"
 cp "$tmp/bb/bin/busybox" "$out/busybox" 2>/dev/null || cp "$tmp/bb/usr/bin/busybox" "$out/busybox"
 printf '%s\n' "${order[@]}" >"$out/modules/order"
+printf '%s\n' "${tpm_mods[@]}" >"$out/.tpm-modules"
 echo "$abi $kver" >"$out/.ready"
 log "ready: $out ($(du -sh "$out" | cut -f1)); modules: ${order[*]}"

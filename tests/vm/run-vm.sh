@@ -6,13 +6,18 @@
 # configfs, uinput and evdev, then runs inside `chroot /host`:
 #   1. tests/vm/smoke.sh (gpio-sim chip via configfs, seen by libgpiod's tools; /dev/uinput),
 #   2. the hw test executable (CppUTest, e.g. <build>/tests/hw/hw_tests) when given.
+# With swtpm installed, the guest also has a TPM 2.0 (swtpm on a unix socket behind QEMU's
+# tpm-tis), so /dev/tpm0 and /dev/tpmrm0 are real kernel devices; the guest tells the tests
+# with ION_VM_TPM=1.
 # Exit status: the guest's (0 = every suite passed); 77 = skipped (not root and the host
 # packages are missing); anything else = failure (boot, module, timeout or test).
 #
 # Usage: run-vm.sh [--arch amd64] [--hw-tests PATH] [--require-hw-tests 0|1] [--timeout S]
 #                  [-- args for the hw test executable (default -v; no spaces inside args)]
 # Environment: ION_VM_CACHE (default ~/.cache/ion-agent/vm): kernel, modules, per kernel ABI;
-# ION_VM_SMP (2), ION_VM_MEM (1024 MiB), ION_VM_KEEP=1 keeps the work folder.
+# ION_VM_SMP (2), ION_VM_MEM (1024 MiB), ION_VM_KEEP=1 keeps the work folder;
+# ION_VM_TPM: auto (default: a TPM on amd64 when swtpm is installed), 1 (required; also
+# arm64's tpm-tis-device, untested), 0 (none).
 #
 # Nothing is hard-coded about the kernel: the ABI comes from the linux-image-<arch>
 # metapackage in the apt index, the source and headers are that exact version, and
@@ -102,9 +107,33 @@ if [ ${#missing[@]} -gt 0 ]; then
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
 
+# --- TPM: swtpm behind QEMU's TIS interface ------------------------------------------------
+# amd64: tpm-tis on the pc machine; Debian builds tpm, tpm_tis_core and tpm_tis in. The TPM's
+# event log makes QEMU's firmware tables outgrow the room QEMU leaves them below the initrd,
+# which then overwrites them (corrupt ACPI tables, no TPM found, no ACPI power-off): so the
+# guest boots with acpi=off and probes the TIS at its fixed address (tpm_tis.force=1,
+# polled), and the runner stops QEMU once the guest has halted. arm64 (-M virt):
+# tpm-tis-device in the device tree, tpm_tis as a module; opt-in (ION_VM_TPM=1), untested.
+tpm=0
+case ${ION_VM_TPM:-auto} in
+  0) ;;
+  1) command -v swtpm >/dev/null || die "ION_VM_TPM=1 but swtpm is not installed (Debian: swtpm)"
+     tpm=1 ;;
+  auto) [ "$arch" = amd64 ] && command -v swtpm >/dev/null && tpm=1 ;;
+  *) die "ION_VM_TPM=${ION_VM_TPM}: 0, 1 or auto" ;;
+esac
+tpm_append=""
+case $arch in
+  amd64) tpm_device="tpm-tis" tpm_append=" acpi=off tpm_tis.force=1 tpm_tis.interrupts=0" ;;
+  arm64) tpm_device="tpm-tis-device" ;;
+esac
+[ "$tpm" = 1 ] || tpm_append=""
+
 cache=${ION_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ion-agent/vm}
 kdir=$cache/$abi-$arch
-if [ ! -f "$kdir/.ready" ] || [ ! -x "$kdir/busybox" ]; then
+# .tpm-modules: the TPM driver modules (none where they are built in), from a cache made since
+# the VM has a TPM.
+if [ ! -f "$kdir/.ready" ] || [ ! -x "$kdir/busybox" ] || { [ "$tpm" = 1 ] && [ ! -f "$kdir/.tpm-modules" ]; }; then
   t0=$SECONDS
   "$here/prepare-kernel.sh" "$arch" "$abi" "$kver" "$series" "$kdir"
   log "prepared kernel and modules in $((SECONDS - t0)) s"
@@ -122,9 +151,10 @@ fi
 
 # --- initramfs (per run: it carries the command) ---------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/ion-vm.XXXXXX")
-qpid=""
+qpid="" spid=""
 cleanup() {
   [ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
+  [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
   [ "${ION_VM_KEEP:-0}" = 1 ] && log "work folder kept: $work" || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -146,6 +176,7 @@ chmod 755 "$root/init"
   echo "HW_TESTS=$(printf '%q' "${hw_tests:+$(realpath "$hw_tests")}")"
   # Word-split in the guest: arguments without spaces only.
   echo "HW_ARGS=$(printf '%q' "${hw_args[*]}")"
+  echo "TPM=$tpm"
 } >"$root/ion-vm.conf"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 log "initramfs $(du -k "$work/initrd.gz" | cut -f1) KiB in $((SECONDS - t0)) s"
@@ -156,9 +187,27 @@ kernel=$kdir/vmlinux
 qemu=("$qemu_bin" "${qemu_machine[@]}" -m "${ION_VM_MEM:-1024}" -smp "${ION_VM_SMP:-2}" -display none
   -serial stdio -monitor none -nic none -no-reboot
   -kernel "$kernel" -initrd "$work/initrd.gz"
-  -append "console=$console loglevel=4 panic=-1 ion.start=$(date +%s)"
+  -append "console=$console loglevel=4 panic=-1 ion.start=$(date +%s)${tpm_append}"
   -fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
   -device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot")
+if [ "$tpm" = 1 ]; then
+  # A fresh TPM per boot (new seeds); startup-clear: swtpm runs TPM2_Startup itself when QEMU
+  # initialises it, as firmware would.
+  t0=$SECONDS
+  mkdir -p "$work/tpm"
+  swtpm socket --tpm2 --tpmstate "dir=$work/tpm" --ctrl "type=unixio,path=$work/swtpm.sock" \
+    --flags startup-clear --log "file=$work/swtpm.log" </dev/null &
+  spid=$!
+  for _ in $(seq 100); do
+    [ -S "$work/swtpm.sock" ] && break
+    kill -0 "$spid" 2>/dev/null || die "swtpm exited at start: $(cat "$work/swtpm.log" 2>/dev/null)"
+    sleep 0.05
+  done
+  [ -S "$work/swtpm.sock" ] || die "swtpm made no control socket within 5 s"
+  qemu+=(-chardev "socket,id=chrtpm,path=$work/swtpm.sock" -tpmdev "emulator,id=tpm0,chardev=chrtpm"
+    -device "$tpm_device,tpmdev=tpm0")
+  log "TPM 2.0: swtpm $(swtpm --version 2>/dev/null | sed -n 's/.*version \([0-9.]*\).*/\1/p') ($tpm_device) up in $((SECONDS - t0)) s"
+fi
 log "booting $(basename "$kernel") ${hw_tests:+with $hw_tests}"
 t_boot=$SECONDS
 console_log=$work/console.log
@@ -174,6 +223,11 @@ while kill -0 "$qpid" 2>/dev/null; do
   if [ $SECONDS -ge $deadline ]; then
     log "timeout after ${timeout_s} s: killing QEMU"
     kill -9 "$qpid" 2>/dev/null
+    break
+  fi
+  # Without ACPI (amd64 with a TPM) power-off only halts the guest: it is done all the same.
+  if grep -aq 'reboot: System halted' "$console_log"; then
+    kill "$qpid" 2>/dev/null
     break
   fi
   sleep 0.5
