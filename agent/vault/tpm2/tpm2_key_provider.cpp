@@ -31,6 +31,13 @@ bool is_tcti_layer(TSS2_RC rc) {
   return (rc & TSS2_RC_LAYER_MASK) == TSS2_TCTI_RC_LAYER;
 }
 
+// A TPM warning (format zero, severity bit): out of object or session memory, retry, yielded,
+// testing... The TPM could not do it now; it says nothing about the blob.
+bool is_tpm_warning(TSS2_RC rc) {
+  return (rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER &&
+         (rc & (TPM2_RC_FMT1 | TPM2_RC_WARN)) == TPM2_RC_WARN;
+}
+
 std::string rc_text(TSS2_RC rc) {
   const char* t = Tss2_RC_Decode(rc);
   return t != nullptr ? t : "unknown TSS2 error";
@@ -394,8 +401,8 @@ hal::Result<KeyBytes> Tpm2KeyProvider::open_key(const unsigned char* data, std::
   ESYS_TR item = ESYS_TR_NONE;
   rc = Esys_Load(tpm.esys, tpm.srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &item);
   if (rc != TSS2_RC_SUCCESS) {
-    if (is_tcti_layer(rc) || base_rc(rc) == TPM2_RC_LOCKOUT) {
-      return tpm_fail("load sealed object", rc);
+    if (is_tcti_layer(rc) || base_rc(rc) == TPM2_RC_LOCKOUT || is_tpm_warning(rc)) {
+      return tpm_fail("load sealed object", rc);  // (TPM_RC_OBJECT_MEMORY is not tampering)
     }
     return fail(KeyFailure::tampered,
                 hal::Error(hal::Errc::security, "TPM: the TPM refused the sealed key blob as altered (" +
