@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # CI leg: builds the libFuzzer targets with clang-14 (ASan+UBSan) and runs each for
-# FUZZ_SECONDS (default 20, which keeps the CI run in its budget; FUZZ_SECONDS=600 for a deep run)
+# FUZZ_SECONDS (default 15, which keeps the CI run in its budget; FUZZ_SECONDS=600 for a deep run)
 # from its seed corpus. A crash fails the leg; its input is printed
 # so it can be added to tests/fuzz/regressions/<name>/. Prints executions per target.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tests/install-deps.sh clang-14 libclang-rt-14-dev
-SECS=${FUZZ_SECONDS:-20}
+SECS=${FUZZ_SECONDS:-15}
 B=$PWD/build-fuzz
 CC=clang-14 CXX=clang++-14 cmake -S . -B $B -DCMAKE_BUILD_TYPE=Debug -DION_AGENT_FUZZ=ON \
   -DION_AGENT_WERROR=ON -DION_AGENT_BUILD_TESTS=ON >/dev/null
