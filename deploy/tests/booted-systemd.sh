@@ -75,7 +75,9 @@ done
 
 # in_ct CMD...: runs CMD in the container (all namespaces of its PID 1), clean environment.
 CT_ENV=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_COLORS=0 SYSTEMD_PAGER=)
-in_ct() { nsenter -t "$LEADER" -a -- "${CT_ENV[@]}" "$@"; }
+# -r -w: the container's root and working directory too (needed when this script itself runs
+# in a chroot: the caller's root means nothing in the container's mount namespace).
+in_ct() { nsenter -t "$LEADER" -a -r -w -- "${CT_ENV[@]}" "$@"; }
 prop() { in_ct systemctl show -P "$1" "$UNIT"; }
 now_ms() { date +%s%3N; }
 # wait_for SECONDS CMD...: until CMD succeeds (every 50 ms); false after SECONDS.
@@ -188,7 +190,7 @@ wait_for 20 delivered || fail "after provision the kept scan was not delivered w
 say "1. provisioned while running: the same daemon delivered the kept scan in $(($(now_ms) - t)) ms: $(prop StatusText)"
 in_ct systemctl stop "$UNIT" || fail "systemctl stop failed"
 t=$(now_ms)
-timeout 20 nsenter -t "$LEADER" -a -- "${CT_ENV[@]}" systemctl start "$UNIT" ||
+timeout 20 nsenter -t "$LEADER" -a -r -w -- "${CT_ENV[@]}" systemctl start "$UNIT" ||
   fail "systemctl start: no READY=1 within 20 s (ActiveState=$(prop ActiveState) SubState=$(prop SubState) Result=$(prop Result))"
 start_ms=$(($(now_ms) - t))
 [ "$(in_ct systemctl is-active "$UNIT")" = active ] || fail "$UNIT is not active after start"
