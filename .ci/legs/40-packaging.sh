@@ -14,8 +14,10 @@
 #         then remove (state kept) and purge (state and enablement gone, user kept);
 #      b. the same root again with dpkg --root --force-script-chrootless: the maintainer
 #         scripts run on the host with DPKG_ROOT set and must act on the root only;
-#      c. arm64 .deb into a Debian 13 arm64 root without systemd, apt/dpkg under
-#         qemu-aarch64 via binfmt_misc (the useradd fallback path);
+#      c. amd64 .deb into a Debian 12 root without systemd (the useradd fallback path); the
+#         arm64 .deb's binary checked for aarch64 from the package. With ION_CI_ARM64_INSTALL=1
+#         also the arm64 .deb into a Debian 13 arm64 root, apt/dpkg under qemu-aarch64 via
+#         binfmt_misc (about 3 minutes, so not in every run);
 #      d. the root of b booted under its own systemd (systemd-nspawn --boot, host network,
 #         ION simulator on the host): the shipped unit provisioned, READY=1 and STATUS=,
 #         idle restart < 1 s, clean stop, watchdog kill + restart, crash loop never gives up
@@ -307,6 +309,25 @@ install_arm64() {
   check_installed "$dir" arm64
 }
 
+# c. The useradd fallback: a root without systemd (native, so it takes seconds).
+install_amd64_nosystemd() {
+  local dir=$WORK/amd64-nosd suite
+  suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  make_root "$dir" "$suite" apt amd64 "$ROOT/$(deb_of amd64)"
+  [ ! -e "$dir/usr/bin/systemd-sysusers" ] || fail "amd64: expected a root without systemd"
+  echo "  amd64: no systemd in the root: user made by the useradd fallback"
+  check_installed "$dir" amd64
+}
+
+# The arm64 package carries an aarch64 binary (read from the .deb, no install).
+check_arm64_deb() {
+  local x=$WORK/arm64-deb
+  mkdir -p "$x"
+  dpkg-deb -x "$(deb_of arm64)" "$x"
+  file -b "$x/usr/bin/ion-agent" | grep -q aarch64 || fail "arm64: the .deb's ion-agent is $(file -b "$x/usr/bin/ion-agent")"
+  echo "  arm64: the .deb's /usr/bin/ion-agent: $(file -b "$x/usr/bin/ion-agent" | cut -d, -f1-2)"
+}
+
 main() {
   ci_host_tools qemu-user-static dpkg-dev file groff-base man-db python3-kconfiglib systemd \
     lintian arch-test init-system-helpers passwd binutils systemd-container util-linux procps
@@ -323,7 +344,13 @@ main() {
   step "install amd64 (Debian 12 root, systemd, /proc unmounted)" install_amd64_noproc
   step "install amd64 (dpkg --root, DPKG_ROOT)" install_amd64_dpkg_root
   step "amd64 booted under systemd (nspawn)" boot_amd64
-  step "install arm64 (Debian 13 arm64 root, qemu)" install_arm64
+  step "install amd64 (Debian 12 root without systemd)" install_amd64_nosystemd
+  step "arm64 .deb binary" check_arm64_deb
+  if [ "${ION_CI_ARM64_INSTALL:-0}" = 1 ]; then
+    step "install arm64 (Debian 13 arm64 root, qemu)" install_arm64
+  else
+    SIZES+=("arm64: Installed-Size $(dpkg-deb -f "$(deb_of arm64)" Installed-Size) KiB (control), .deb $(stat -c %s "$(deb_of arm64)") bytes")
+  fi
   SIZES+=("armhf: Installed-Size $(dpkg-deb -f "$(deb_of armhf)" Installed-Size) KiB (control), .deb $(stat -c %s "$(deb_of armhf)") bytes")
   echo "::: packaging: installed size per architecture"
   printf '  %s\n' "${SIZES[@]}"
