@@ -81,15 +81,9 @@ std::string profile_json(const std::string& chip_label) {
 })";
 }
 
-// Step statuses of every run of procedure 12 for the unit with this serial: "IN_PROGRESS,TODO",
-// runs separated by ';' ("" if the unit has no run).
+// Step statuses of every run of procedure 12 for the unit with this serial (sim_state.hpp).
 std::string runs_of(const agent::Json& state, const std::string& serial) {
-  const cJSON* unit = ion_test::unit_by_serial(state, serial);
-  std::string out;
-  for (const cJSON* run : ion_test::runs_of(state, unit != nullptr ? ion_test::num(unit, "id") : -2, 12)) {
-    out += (out.empty() ? "" : ";") + ion_test::step_statuses(state, run);
-  }
-  return out;
+  return ion_test::run_statuses(state, serial, 12);
 }
 
 // True while the process sleeps in nanosleep: SQLite's busy handler waiting for a lock (the

@@ -68,13 +68,9 @@ const char* const kProfile = R"({
   ]
 })";
 
+// Step statuses of every run of procedure 12 for the unit with this serial.
 std::string runs_of(const agent::Json& state, const std::string& serial) {
-  const cJSON* unit = ion_test::unit_by_serial(state, serial);
-  std::string out;
-  for (const cJSON* run : ion_test::runs_of(state, unit != nullptr ? ion_test::num(unit, "id") : -2, 12)) {
-    out += (out.empty() ? "" : ";") + ion_test::step_statuses(state, run);
-  }
-  return out;
+  return ion_test::run_statuses(state, serial, 12);
 }
 
 bool scanner_connected(const std::string& state_dir) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fake_graphql.hpp"
 
+#include <CppUTest/TestHarness.h>
+
 #include <cctype>
 
 namespace testing_support {
@@ -23,6 +25,29 @@ std::string op_name(const std::string& doc) {
 }
 
 }  // namespace
+
+void FakeGraphqlClient::answer(const std::string& op, agent::GraphqlResponse r) {
+  script_[op].push_back(std::move(r));
+}
+
+void FakeGraphqlClient::answer(const std::string& op, const std::string& data_json) {
+  answer(op, ok(data_json));
+}
+
+void FakeGraphqlClient::use_script(bool unscripted_is_network) {
+  handler = [this, unscripted_is_network](const SentRequest& s) {
+    auto it = script_.find(s.op);
+    if (it == script_.end() || it->second.empty()) {
+      if (unscripted_is_network) {
+        return fail(agent::GraphqlOutcome::network, "connection refused");
+      }
+      FAIL(("unexpected request " + s.op + " " + s.variables).c_str());
+    }
+    agent::GraphqlResponse r = std::move(it->second.front());
+    it->second.pop_front();
+    return r;
+  };
+}
 
 void FakeGraphqlClient::submit(agent::GraphqlRequest request, Callback done) {
   SentRequest s;

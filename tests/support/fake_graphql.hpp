@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,13 @@ class FakeGraphqlClient final : public agent::GraphqlClient {
   std::size_t pump();
   std::size_t count(const std::string& op) const;
 
+  // Scripted answers: a request named `op` takes the next answer queued for it. use_script()
+  // installs the handler; a request with nothing queued fails the test (or, with
+  // unscripted_is_network, gets a refused connection).
+  void answer(const std::string& op, agent::GraphqlResponse r);
+  void answer(const std::string& op, const std::string& data_json);
+  void use_script(bool unscripted_is_network = false);
+
   static agent::GraphqlResponse ok(const std::string& data_json);
   static agent::GraphqlResponse fail(agent::GraphqlOutcome outcome, const std::string& message,
                                      long http_status = 0);
@@ -47,6 +55,7 @@ class FakeGraphqlClient final : public agent::GraphqlClient {
   };
   std::deque<Queued> queue_;
   std::deque<std::pair<agent::UploadRequest, UploadCallback>> upload_queue_;
+  std::map<std::string, std::deque<agent::GraphqlResponse>> script_;  // op -> answers in turn
 };
 
 }  // namespace testing_support

@@ -66,4 +66,15 @@ inline std::string step_statuses(const agent::Json& state, const cJSON* run) {
   return out;
 }
 
+// Step statuses of every run of `procedure` for the unit with this serial: "IN_PROGRESS,TODO",
+// runs separated by ';' ("" if the unit has no run).
+inline std::string run_statuses(const agent::Json& state, const std::string& serial, double procedure) {
+  const cJSON* unit = unit_by_serial(state, serial);
+  std::string out;
+  for (const cJSON* run : runs_of(state, unit != nullptr ? num(unit, "id") : -2, procedure)) {
+    out += (out.empty() ? "" : ";") + step_statuses(state, run);
+  }
+  return out;
+}
+
 }  // namespace ion_test

@@ -65,22 +65,13 @@ UploadResponse upload(UploadResponse::Outcome o, long status = 0) {
 TEST_GROUP(FileAttachOp) {
   FakeGraphqlClient client;
   Host host{client};
-  std::map<std::string, std::vector<agent::GraphqlResponse>> script;
   std::vector<UploadResponse> puts;
 
   void answer(const std::string& op, const std::string& data) {
-    script[op].push_back(FakeGraphqlClient::ok(data));
+    client.answer(op, data);
   }
   void setup() override {
-    client.handler = [this](const SentRequest& s) {
-      auto it = script.find(s.op);
-      if (it == script.end() || it->second.empty()) {
-        FAIL(("unexpected request " + s.op + " " + s.variables).c_str());
-      }
-      agent::GraphqlResponse r = std::move(it->second.front());
-      it->second.erase(it->second.begin());
-      return r;
-    };
+    client.use_script();
     client.upload_handler = [this](const agent::UploadRequest&) {
       if (puts.empty()) {
         FAIL("unexpected upload");

@@ -43,22 +43,13 @@ agent::InterlockQuery query(std::vector<std::string> conditions) {
 TEST_GROUP(IonInterlocks) {
   FakeGraphqlClient client;
   hal::sim::FakeClock clock;
-  std::map<std::string, std::vector<agent::GraphqlResponse>> script;
   std::unique_ptr<agent::IonInterlocks> checker;
 
   void answer(const std::string& op, const std::string& data) {
-    script[op].push_back(FakeGraphqlClient::ok(data));
+    client.answer(op, data);
   }
   void setup() override {
-    client.handler = [this](const SentRequest& s) {
-      auto it = script.find(s.op);
-      if (it == script.end() || it->second.empty()) {
-        return FakeGraphqlClient::fail(GraphqlOutcome::network, "connection refused");
-      }
-      agent::GraphqlResponse r = std::move(it->second.front());
-      it->second.erase(it->second.begin());
-      return r;
-    };
+    client.use_script(/*unscripted_is_network=*/true);
     agent::InterlockOptions o;
     o.timeout = std::chrono::milliseconds(1500);
     o.cache = std::chrono::seconds(20);

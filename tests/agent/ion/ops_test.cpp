@@ -80,24 +80,15 @@ std::string runs_page(const std::string& run) {
 TEST_GROUP(IonOps) {
   FakeGraphqlClient client;
   RecordingHost host{client};
-  std::map<std::string, std::vector<agent::GraphqlResponse>> script;  // op -> answers in turn
 
   void answer(const std::string& op, agent::GraphqlResponse r) {
-    script[op].push_back(std::move(r));
+    client.answer(op, std::move(r));
   }
   void answer(const std::string& op, const std::string& data) {
-    answer(op, FakeGraphqlClient::ok(data));
+    client.answer(op, data);
   }
   void setup() override {
-    client.handler = [this](const SentRequest& s) {
-      auto it = script.find(s.op);
-      if (it == script.end() || it->second.empty()) {
-        FAIL(("unexpected request " + s.op + " " + s.variables).c_str());
-      }
-      agent::GraphqlResponse r = std::move(it->second.front());
-      it->second.erase(it->second.begin());
-      return r;
-    };
+    client.use_script();
   }
   OpOutcome run(const agent::IntentRecord& rec) {
     std::optional<OpOutcome> out;
