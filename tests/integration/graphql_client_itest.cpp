@@ -12,6 +12,7 @@
 #include "agent/net/curl_graphql_client.hpp"
 #include "hal/clock.hpp"
 #include "ion_sim.hpp"
+#include "sim_client.hpp"
 
 namespace {
 
@@ -20,21 +21,7 @@ using agent::GraphqlResponse;
 
 constexpr const char* kMe = "query Me { me { id name organization { id } } }";
 
-std::unique_ptr<agent::CurlGraphqlClient> make_client(const ion_test::IonSim& sim, const hal::Clock& clock,
-                                                      const char* secret = ion_test::kSimClientSecret,
-                                                      const std::string& ca = "use-sim") {
-  agent::GraphqlClientOptions o;
-  o.api_url = sim.api_url();
-  o.token_url = sim.token_url();
-  o.client_id = ion_test::kSimClientId;
-  CHECK_TRUE(o.client_secret.assign(secret));
-  o.http.ca_file = ca == "use-sim" ? sim.ca() : ca;
-  o.http.proxy = "direct";
-  o.http.total_timeout = std::chrono::seconds(20);
-  auto c = agent::CurlGraphqlClient::create(std::move(o), clock);
-  CHECK_TRUE_TEXT(c.ok(), c.ok() ? "" : c.error().what.c_str());
-  return std::move(c).value();
-}
+using ion_test::make_client;  // sim_client.hpp
 
 GraphqlResponse query(agent::CurlGraphqlClient& client, const std::string& doc, agent::Json vars = {}) {
   GraphqlResponse out;

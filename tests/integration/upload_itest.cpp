@@ -14,25 +14,14 @@
 #include "agent/net/curl_graphql_client.hpp"
 #include "hal/clock.hpp"
 #include "ion_sim.hpp"
+#include "sim_client.hpp"
 #include "sim_state.hpp"
 
 namespace {
 
 using agent::UploadResponse;
 
-std::unique_ptr<agent::CurlGraphqlClient> make_client(const ion_test::IonSim& sim, const hal::Clock& clock) {
-  agent::GraphqlClientOptions o;
-  o.api_url = sim.api_url();
-  o.token_url = sim.token_url();
-  o.client_id = ion_test::kSimClientId;
-  CHECK_TRUE(o.client_secret.assign(ion_test::kSimClientSecret));
-  o.http.ca_file = sim.ca();
-  o.http.proxy = "direct";
-  o.http.total_timeout = std::chrono::seconds(20);
-  auto c = agent::CurlGraphqlClient::create(std::move(o), clock);
-  CHECK_TRUE_TEXT(c.ok(), c.ok() ? "" : c.error().what.c_str());
-  return std::move(c).value();
-}
+using ion_test::make_client;  // sim_client.hpp
 
 // An attachment on run step 19011 (entity of the fixture's run 1901): its upload URL.
 std::string new_upload_url(agent::CurlGraphqlClient& c, const ion_test::IonSim& sim) {
