@@ -20,14 +20,7 @@ class RunEnsure final : public UnitRunOp {
             deliver();  // the unit already has an open run of this procedure
             return;
           }
-          if (procedure()) {
-            create(unit, procedure()->get());
-            return;
-          }
-          Json vars = json::object();
-          json::put_id(vars.get(), "id", input_id("procedureId"));
-          send("query Procedure($id: ID!) { procedure(id: $id) { id title } }", std::move(vars),
-               [this, unit](const cJSON* data) { create(unit, json::get(data, "procedure")); });
+          create(unit, procedure() ? procedure()->get() : nullptr);
         },
         /*cached_run=*/false, /*with_procedure=*/true);
   }

@@ -179,8 +179,8 @@ TEST(IonOps, DroppedAnswerIsCheckedByReadingAgainNotByRepeating) {
 
 TEST(IonOps, RunEnsureCreatesARunOnlyWhenNoneIsOpen) {
   answer("FindUnit", kUnit5);
-  answer("OpenRuns", runs_page(R"({"id":8,"status":"COMPLETE","partInventoryId":5})"));
-  answer("Procedure", R"({"procedure":{"id":12,"title":"Final test"}})");
+  std::string closed = runs_page(R"({"id":8,"status":"COMPLETE","partInventoryId":5})");
+  answer("OpenRuns", closed.insert(closed.size() - 1, R"(,"procedure":{"id":12,"title":"Final test"})"));
   answer("CreateRun", R"({"createRun":{"run":{"id":10}}})");
   auto o = run(make("run.ensure", R"({"serial":"SN-1","procedureId":12})"));
   CHECK(o.verdict == OpOutcome::Verdict::delivered);
