@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 OUT=build-ci/embedded-out
 BUILD=build-ci/embedded
 t0=$SECONDS
-tests/bench/footprint.sh --out "$OUT" --build "$BUILD" --tests --targets "ion-agent net_integration_tests"
+tests/bench/footprint.sh --out "$OUT" --build "$BUILD" --tests --targets "ion-agent agent_tests net_integration_tests"
 echo "::: embedded: build+figures $((SECONDS - t0)) s"
 
 # libc's own libraries and libgpiod only: everything else is linked in.
@@ -26,6 +26,13 @@ if [ -n "$extra" ]; then
   exit 1
 fi
 "$OUT/ion-agent" --version
+
+# The agent's unit suites on this build: its SQLite omits SQL the agent does not use and its
+# Mbed TLS keeps only a TLS client and the vault's primitives (deploy/embedded/), so every
+# query of the outbox and every vault operation must still work here.
+t2=$SECONDS
+"$BUILD/tests/agent_tests"
+echo "::: embedded: agent unit suites $((SECONDS - t2)) s"
 
 t1=$SECONDS
 # The simulator is reached by name: Debian 12's Mbed TLS (2.28) matches only DNS names in a

@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   // libcurl runs with CURLOPT_NOSIGNAL, so a peer closing a TLS connection mid-write must not
   // kill the process: write errors are handled as transport failures instead.
   ::signal(SIGPIPE, SIG_IGN);
+#if defined(__cpp_exceptions)
   try {
     return firmware::dispatch(argc, argv);
   } catch (const std::exception& e) {
@@ -80,4 +81,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ion-agent: fatal: unknown exception\n");
   }
   return firmware::kExitFailure;
+#else
+  // The embedded build has no exceptions: the only ones the standard library raises here
+  // (std::bad_alloc and friends) end in std::terminate, an abort that systemd restarts from;
+  // every accepted event is already on disk (agent/README.md).
+  return firmware::dispatch(argc, argv);
+#endif
 }

@@ -13,18 +13,25 @@
 #   --targets "T.." build only these targets (default: all of the build folder)
 #   --no-measure    build only
 #
-# What it builds, once per source version (cached under build-ci/cache/embedded/, or
-# ION_FOOTPRINT_CACHE; delete it to start over):
-#   libcurl  Debian's curl source package (apt-get source, with deb-src lines for the
-#            machine's own Debian mirrors given to apt for this script only, in the cache
-#            folder; /etc/apt is not touched), built as Yocto and Buildroot build it for a
-#            device: static, HTTP and HTTPS only, TLS by Mbed TLS, zlib for gzip responses;
-#            no OpenSSL/GnuTLS, IDN, PSL, LDAP, SSH, RTMP, Kerberos/GSS-API, NTLM, HTTP/2.
-#            CA defaults as Debian's libcurl (/etc/ssl/certs/ca-certificates.crt, /etc/ssl/certs).
-#   cJSON    Debian's cjson source package, static (libcjson-dev ships no .a).
-# Mbed TLS, SQLite and zlib come from the -dev packages' static archives (libmbedtls-dev,
-# libsqlite3-dev, zlib1g-dev); libgpiod and libc stay shared.
-# Cold run on 2 cores: about 3 minutes for libcurl and cJSON, then the agent; warm: the agent.
+# What it builds, once per source version and recipe (cached under build-ci/cache/embedded/,
+# or ION_FOOTPRINT_CACHE; delete it to start over), from the Debian source packages of the
+# -dev packages on this machine (apt-get source, with deb-src lines for the machine's own
+# Debian mirrors given to apt for this script only, in the cache folder; /etc/apt is not
+# touched): the same upstream releases and Debian patches as the shared libraries, built as a
+# board image builds them. All static, -Os, per-function sections, no unwind tables (C code
+# that no exception crosses):
+#   Mbed TLS with deploy/embedded/mbedtls-user-config.h: a TLS client and the vault's
+#            primitives, no server side, DTLS, PSK, legacy ciphers or certificate writing.
+#   SQLite   the amalgamation with deploy/embedded/sqlite-options.txt: Debian's behaviour
+#            (secure delete, URIs, no lookaside, threads) without FTS, R-tree, JSON,
+#            sessions, extension loading or the deprecated and UTF-16 APIs.
+#   libcurl  HTTP and HTTPS only, TLS by that Mbed TLS, zlib for gzip responses; no
+#            OpenSSL/GnuTLS, IDN, PSL, LDAP, SSH, RTMP, Kerberos/GSS-API, NTLM or Digest
+#            authentication (Basic stays, for proxies), HTTP/2. CA
+#            defaults as Debian's libcurl (/etc/ssl/certs/ca-certificates.crt, /etc/ssl/certs).
+#   cJSON    static (libcjson-dev ships no .a).
+# zlib comes from zlib1g-dev's static archive; libgpiod and libc stay shared.
+# Cold run on 2 cores: about 4 minutes for the libraries, then the agent; warm: the agent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -49,7 +56,7 @@ JOBS=${ION_FOOTPRINT_JOBS:-$(nproc)}
 log() { echo "footprint: $*" >&2; }
 t_start=$SECONDS
 
-tests/install-deps.sh dpkg-dev zlib1g-dev
+tests/install-deps.sh dpkg-dev zlib1g-dev tcl
 
 # --- source packages ---------------------------------------------------------------------
 # The version of the source package a -dev package on this machine was built from: the
@@ -58,6 +65,7 @@ src_version() { dpkg-query -W -f='${source:Version}' "$1"; }
 CURL_VER=$(src_version libcurl4-openssl-dev)
 CJSON_VER=$(src_version libcjson-dev)
 MBEDTLS_VER=$(src_version libmbedtls-dev)
+SQLITE_VER=$(src_version libsqlite3-dev)
 
 APT=$CACHE/apt
 apt_private() {
@@ -95,7 +103,8 @@ fetch_source() {
 TOOLCHAIN_ARGS=()
 [ -n "${ION_FOOTPRINT_TOOLCHAIN:-}" ] && TOOLCHAIN_ARGS=(-DCMAKE_TOOLCHAIN_FILE="$ROOT/$ION_FOOTPRINT_TOOLCHAIN")
 TARGET=${ION_FOOTPRINT_TARGET:-native}
-LIB_CFLAGS="-Os -ffunction-sections -fdata-sections"
+CROSS=$TARGET-linux-gnu  # the cross tools' prefix when TARGET is not native (aarch64)
+LIB_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
 CURL_ARGS=(
   -DBUILD_SHARED_LIBS=OFF -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF -DENABLE_MANUAL=OFF
   -DCURL_USE_MBEDTLS=ON -DCURL_USE_OPENSSL=OFF -DCURL_USE_GNUTLS=OFF -DCURL_USE_NSS=OFF
@@ -104,12 +113,15 @@ CURL_ARGS=(
   -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF -DCURL_ZLIB=ON -DENABLE_ARES=OFF -DENABLE_THREADED_RESOLVER=ON
   -DHTTP_ONLY=ON -DCURL_DISABLE_LDAP=ON -DCURL_DISABLE_LDAPS=ON -DCURL_DISABLE_NTLM=ON
   -DCURL_DISABLE_COOKIES=ON -DCURL_DISABLE_ALTSVC=ON -DCURL_DISABLE_HSTS=ON -DCURL_DISABLE_MIME=ON
-  -DCURL_DISABLE_NETRC=ON -DCURL_DISABLE_DOH=ON -DENABLE_WEBSOCKETS=OFF -DENABLE_UNIX_SOCKETS=OFF
+  -DCURL_DISABLE_NETRC=ON -DCURL_DISABLE_DOH=ON -DCURL_DISABLE_CRYPTO_AUTH=ON -DENABLE_WEBSOCKETS=OFF -DENABLE_UNIX_SOCKETS=OFF
   -DCURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt -DCURL_CA_PATH=/etc/ssl/certs
   -DCURL_CA_FALLBACK=OFF
 )
-RECIPE=$(printf '%s\n' "$LIB_CFLAGS" "${CURL_ARGS[@]}" "${TOOLCHAIN_ARGS[@]}" "$MBEDTLS_VER" | sha256sum | cut -c1-10)
-LIBS=$CACHE/$TARGET/libs-curl_${CURL_VER}-cjson_${CJSON_VER}-$RECIPE
+MBEDTLS_CONFIG=$ROOT/deploy/embedded/mbedtls-user-config.h
+SQLITE_OPTIONS=$(sed -e 's/#.*//' "$ROOT/deploy/embedded/sqlite-options.txt" | xargs)
+RECIPE=$( (printf '%s\n' "$LIB_CFLAGS" "${CURL_ARGS[@]}" "${TOOLCHAIN_ARGS[@]}" "$SQLITE_OPTIONS"
+  cat "$MBEDTLS_CONFIG") | sha256sum | cut -c1-10)
+LIBS=$CACHE/$TARGET/libs-curl_${CURL_VER}-mbedtls_${MBEDTLS_VER}-sqlite_${SQLITE_VER}-cjson_${CJSON_VER}-$RECIPE
 PREFIX_LINK=$CACHE/$TARGET/prefix
 
 LIB_LAUNCH=()
@@ -124,17 +136,63 @@ cmake_lib() {  # cmake_lib SRC BUILD ARGS...: configure, build and install into 
   cmake --install "$bld" >>"$bld.log" 2>&1
 }
 
+# build_mbedtls SRC: Mbed TLS with the embedded configuration. The file goes into the source's
+# include/mbedtls/ and the library's own configuration names it (scripts/config.py), so the
+# installed headers describe the same structures the archives were built with.
+build_mbedtls() {
+  local src=$1 cfg
+  cfg=include/mbedtls/config.h
+  [ -f "$src/$cfg" ] || cfg=include/mbedtls/mbedtls_config.h
+  cp "$MBEDTLS_CONFIG" "$src/include/mbedtls/ion-user-config.h"
+  (cd "$src" && python3 scripts/config.py -f "$cfg" set MBEDTLS_USER_CONFIG_FILE '"mbedtls/ion-user-config.h"')
+  cmake_lib "$src" "$LIBS/build-mbedtls" -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
+    -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DMBEDTLS_FATAL_WARNINGS=OFF
+}
+# build_sqlite SRC: the amalgamation made from the full source (tclsh), compiled with the
+# options in one object, installed with a sqlite3.pc for the agent's pkg-config lookup.
+build_sqlite() {
+  local src=$1 bld=$LIBS/build-sqlite cc=cc ar=ar
+  [ "$TARGET" = native ] || { cc=$CROSS-gcc; ar=$CROSS-ar; }
+  command -v ccache >/dev/null && cc="ccache $cc"
+  mkdir -p "$bld" "$LIBS/prefix/lib/pkgconfig" "$LIBS/prefix/include"
+  (cd "$bld" && CFLAGS="$SQLITE_OPTIONS" "$src/configure" --disable-tcl --disable-readline >configure.log 2>&1 &&
+    make sqlite3.c >make.log 2>&1) || { tail -30 "$bld"/*.log >&2; exit 1; }
+  # shellcheck disable=SC2086 # flag lists
+  $cc -c $LIB_CFLAGS -fPIC -DNDEBUG $SQLITE_OPTIONS "$bld/sqlite3.c" -o "$bld/sqlite3.o"
+  rm -f "$LIBS/prefix/lib/libsqlite3.a"
+  "$ar" rcs "$LIBS/prefix/lib/libsqlite3.a" "$bld/sqlite3.o"
+  cp "$bld/sqlite3.h" "$bld/sqlite3ext.h" "$LIBS/prefix/include/"
+  cat >"$LIBS/prefix/lib/pkgconfig/sqlite3.pc" <<PC
+prefix=$LIBS/prefix
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: SQLite
+Description: SQL database engine (the embedded ion-agent build: deploy/embedded/sqlite-options.txt)
+Version: ${SQLITE_VER%%-*}
+Libs: -L\${libdir} -lsqlite3
+Libs.private: -lm -lpthread
+Cflags: -I\${includedir}
+PC
+}
+
 if [ ! -f "$LIBS/done" ]; then
   t0=$SECONDS
   rm -rf "$LIBS"
   mkdir -p "$LIBS"
+  fetch_source mbedtls "$MBEDTLS_VER" "$CACHE/src/mbedtls-$MBEDTLS_VER"
+  fetch_source sqlite3 "$SQLITE_VER" "$CACHE/src/sqlite3-$SQLITE_VER"
   fetch_source cjson "$CJSON_VER" "$CACHE/src/cjson-$CJSON_VER"
   fetch_source curl "$CURL_VER" "$CACHE/src/curl-$CURL_VER"
-  log "building cJSON $CJSON_VER and libcurl $CURL_VER (Mbed TLS $MBEDTLS_VER) into $LIBS"
+  log "building Mbed TLS $MBEDTLS_VER, SQLite $SQLITE_VER, cJSON $CJSON_VER and libcurl $CURL_VER into $LIBS"
+  build_mbedtls "$CACHE/src/mbedtls-$MBEDTLS_VER"
+  build_sqlite "$CACHE/src/sqlite3-$SQLITE_VER"
   cmake_lib "$CACHE/src/cjson-$CJSON_VER" "$LIBS/build-cjson" -DBUILD_SHARED_LIBS=OFF \
     -DENABLE_CJSON_TEST=OFF -DENABLE_CJSON_UTILS=OFF -DENABLE_CUSTOM_COMPILER_FLAGS=OFF
-  cmake_lib "$CACHE/src/curl-$CURL_VER" "$LIBS/build-curl" "${CURL_ARGS[@]}"
-  rm -rf "$LIBS/build-cjson" "$LIBS/build-curl"
+  cmake_lib "$CACHE/src/curl-$CURL_VER" "$LIBS/build-curl" "${CURL_ARGS[@]}" \
+    -DMBEDTLS_INCLUDE_DIRS="$LIBS/prefix/include" -DMBEDTLS_LIBRARY="$LIBS/prefix/lib/libmbedtls.a" \
+    -DMBEDX509_LIBRARY="$LIBS/prefix/lib/libmbedx509.a" -DMBEDCRYPTO_LIBRARY="$LIBS/prefix/lib/libmbedcrypto.a"
+  rm -rf "$LIBS/build-mbedtls" "$LIBS/build-sqlite" "$LIBS/build-cjson" "$LIBS/build-curl"
   touch "$LIBS/done"
   log "static libraries built in $((SECONDS - t0)) s"
 else
@@ -158,7 +216,7 @@ log "ion-agent built in $((SECONDS - t0)) s: $OUT/ion-agent (unstripped)"
 grep -E "ion::(curl|cjson|sqlite3)|Mbed TLS|libgpiod" "$OUT/configure.log" | sed 's/^-- /footprint:   /' >&2 || true
 
 STRIP=strip
-[ "$TARGET" = native ] || STRIP=$TARGET-linux-gnu-strip
+[ "$TARGET" = native ] || STRIP=$CROSS-strip
 "$STRIP" -o "$OUT/ion-agent.stripped" "$OUT/ion-agent"
 echo "footprint: stripped size $(stat -c %s "$OUT/ion-agent.stripped") B (unstripped $(stat -c %s "$OUT/ion-agent") B)"
 if [ "$TARGET" = native ]; then

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Mbed TLS for the embedded ion-agent (MBEDTLS_USER_CONFIG_FILE, read after the library's
+ * own defaults): what a board image needs and no more. tests/bench/footprint.sh builds
+ * Debian's mbedtls source package with it; a Yocto or Buildroot image can use the same file.
+ *
+ * Kept: a TLS 1.2 client (TLS 1.3 too on 3.x), ECDHE with RSA or ECDSA certificates, AES-GCM,
+ * SHA-1/2, P-256/P-384/P-521/X25519, X.509 and PEM parsing (CA files and folders, CRLs),
+ * public-key export (curl's key pinning), error strings, threads (as Debian's build), and the
+ * vault's primitives: AES-GCM, HKDF, HMAC-SHA-256, CTR_DRBG over the entropy pool.
+ * Dropped: the server side, DTLS, PSK and static/finite-field DH key exchanges, legacy and
+ * regional ciphers, CBC/CFB/OFB/XTS modes, MD5/RIPEMD, rare curves, certificate and request
+ * writing, PKCS#5/#12, the network, timing and debug modules, the self tests. */
+
+#undef MBEDTLS_SSL_SRV_C
+#undef MBEDTLS_SSL_CACHE_C
+#undef MBEDTLS_SSL_TICKET_C
+#undef MBEDTLS_SSL_COOKIE_C
+#undef MBEDTLS_SSL_PROTO_DTLS
+#undef MBEDTLS_SSL_DTLS_ANTI_REPLAY
+#undef MBEDTLS_SSL_DTLS_HELLO_VERIFY
+#undef MBEDTLS_SSL_DTLS_CLIENT_PORT_REUSE
+#undef MBEDTLS_SSL_DTLS_BADMAC_LIMIT
+#undef MBEDTLS_SSL_DTLS_SRTP
+#undef MBEDTLS_SSL_DTLS_CONNECTION_ID
+#undef MBEDTLS_SSL_RENEGOTIATION
+#undef MBEDTLS_SSL_TRUNCATED_HMAC
+#undef MBEDTLS_SSL_CBC_RECORD_SPLITTING
+#undef MBEDTLS_SSL_CONTEXT_SERIALIZATION
+#undef MBEDTLS_SSL_PROTO_TLS1
+#undef MBEDTLS_SSL_PROTO_TLS1_1
+#undef MBEDTLS_SSL_EXPORT_KEYS
+
+#undef MBEDTLS_KEY_EXCHANGE_PSK_ENABLED
+#undef MBEDTLS_KEY_EXCHANGE_DHE_PSK_ENABLED
+#undef MBEDTLS_KEY_EXCHANGE_ECDHE_PSK_ENABLED
+#undef MBEDTLS_KEY_EXCHANGE_RSA_PSK_ENABLED
+#undef MBEDTLS_KEY_EXCHANGE_RSA_ENABLED
+#undef MBEDTLS_KEY_EXCHANGE_DHE_RSA_ENABLED
+#undef MBEDTLS_KEY_EXCHANGE_ECDH_ECDSA_ENABLED
+#undef MBEDTLS_KEY_EXCHANGE_ECDH_RSA_ENABLED
+#undef MBEDTLS_KEY_EXCHANGE_ECJPAKE_ENABLED
+#undef MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ENABLED
+#undef MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED_PSK
+#undef MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
+#undef MBEDTLS_SSL_EARLY_DATA
+
+#undef MBEDTLS_DHM_C
+#undef MBEDTLS_ECJPAKE_C
+#undef MBEDTLS_ARC4_C
+#undef MBEDTLS_ARIA_C
+#undef MBEDTLS_BLOWFISH_C
+#undef MBEDTLS_CAMELLIA_C
+#undef MBEDTLS_DES_C
+#undef MBEDTLS_XTEA_C
+#undef MBEDTLS_CHACHA20_C
+#undef MBEDTLS_CHACHAPOLY_C
+#undef MBEDTLS_POLY1305_C
+#undef MBEDTLS_CCM_C
+#undef MBEDTLS_CMAC_C
+#undef MBEDTLS_NIST_KW_C
+#undef MBEDTLS_CIPHER_MODE_CBC
+#undef MBEDTLS_CIPHER_MODE_CFB
+#undef MBEDTLS_CIPHER_MODE_CTR
+#undef MBEDTLS_CIPHER_MODE_OFB
+#undef MBEDTLS_CIPHER_MODE_XTS
+#undef MBEDTLS_CIPHER_PADDING_PKCS7
+#undef MBEDTLS_CIPHER_PADDING_ONE_AND_ZEROS
+#undef MBEDTLS_CIPHER_PADDING_ZEROS_AND_LEN
+#undef MBEDTLS_CIPHER_PADDING_ZEROS
+#undef MBEDTLS_PADLOCK_C
+
+#undef MBEDTLS_MD2_C
+#undef MBEDTLS_MD4_C
+#undef MBEDTLS_MD5_C
+#undef MBEDTLS_RIPEMD160_C
+
+#undef MBEDTLS_ECP_DP_SECP192R1_ENABLED
+#undef MBEDTLS_ECP_DP_SECP224R1_ENABLED
+#undef MBEDTLS_ECP_DP_SECP192K1_ENABLED
+#undef MBEDTLS_ECP_DP_SECP224K1_ENABLED
+#undef MBEDTLS_ECP_DP_SECP256K1_ENABLED
+#undef MBEDTLS_ECP_DP_BP256R1_ENABLED
+#undef MBEDTLS_ECP_DP_BP384R1_ENABLED
+#undef MBEDTLS_ECP_DP_BP512R1_ENABLED
+#undef MBEDTLS_ECP_DP_CURVE448_ENABLED
+
+#undef MBEDTLS_HAVEGE_C
+#undef MBEDTLS_NET_C
+#undef MBEDTLS_TIMING_C
+#undef MBEDTLS_DEBUG_C
+#undef MBEDTLS_SELF_TEST
+#undef MBEDTLS_VERSION_FEATURES
+#undef MBEDTLS_CERTS_C
+#undef MBEDTLS_PKCS5_C
+#undef MBEDTLS_PKCS12_C
+#undef MBEDTLS_PEM_WRITE_C
+#undef MBEDTLS_X509_CSR_PARSE_C
+#undef MBEDTLS_X509_CSR_WRITE_C
+#undef MBEDTLS_X509_CREATE_C
+#undef MBEDTLS_X509_CRT_WRITE_C
+#undef MBEDTLS_PK_RSA_ALT_SUPPORT
+#undef MBEDTLS_GENPRIME
+#undef MBEDTLS_ECDH_LEGACY_CONTEXT
+
+/* Mbed TLS 2.x: TLS uses the legacy crypto API and PSA is unused. 3.x needs PSA (TLS 1.3);
+ * its build_info.h defines the version before it reads this file, 2.x's config.h does not. */
+#if !defined(MBEDTLS_VERSION_MAJOR)
+#undef MBEDTLS_PSA_CRYPTO_C
+#undef MBEDTLS_PSA_CRYPTO_STORAGE_C
+#undef MBEDTLS_PSA_ITS_FILE_C
+#endif
+
+/* As Debian builds it (debian/rules): thread safety for libcurl's resolver thread. */
+#define MBEDTLS_THREADING_C
+#define MBEDTLS_THREADING_PTHREAD
