@@ -13,6 +13,8 @@
 #   --targets "T.." build only these targets (default: all of the build folder)
 #   --no-measure    build only
 #
+# ION_FOOTPRINT_TARGET=aarch64 cross-builds (see below).
+#
 # What it builds, once per source version and recipe (cached under build-ci/cache/embedded/,
 # or ION_FOOTPRINT_CACHE; delete it to start over), from the Debian source packages of the
 # -dev packages on this machine (apt-get source, with deb-src lines for the machine's own
@@ -44,7 +46,7 @@ while [ $# -gt 0 ]; do
     --tests) TESTS=ON; shift ;;
     --targets) TARGETS=$2; shift 2 ;;
     --no-measure) MEASURE=0; shift ;;
-    -h | --help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "footprint: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,13 +63,13 @@ tests/install-deps.sh dpkg-dev zlib1g-dev tcl
 # --- source packages ---------------------------------------------------------------------
 # The version of the source package a -dev package on this machine was built from: the
 # libcurl built here is the same upstream release and Debian patches as the shared one.
-src_version() { dpkg-query -W -f='${source:Version}' "$1"; }
+src_version() { dpkg-query -W -f='${source:Version}\n' "$1" | head -1; }  # one line per installed arch
 CURL_VER=$(src_version libcurl4-openssl-dev)
 CJSON_VER=$(src_version libcjson-dev)
 MBEDTLS_VER=$(src_version libmbedtls-dev)
 SQLITE_VER=$(src_version libsqlite3-dev)
 
-APT=$CACHE/apt
+APT=$CACHE/apt-$(. /etc/os-release && echo "${VERSION_CODENAME:-$ID}")  # per release: the cache may serve a chroot
 apt_private() {
   apt-get -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$APT/sources.list.d" \
     -o Dir::State::Lists="$APT/lists" -o Dir::Cache::archives="$APT/archives" \
@@ -93,16 +95,30 @@ fetch_source() {
   apt_private_update
   rm -rf "$dir" "$dir.dl"
   mkdir -p "$dir.dl"
-  (cd "$dir.dl" && apt_private source --download-only -qq "$pkg=$ver" >/dev/null)
-  dpkg-source -x --no-check "$dir.dl/${pkg}_${ver#*:}.dsc" "$dir" >/dev/null
+  local orig
+  if (cd "$dir.dl" && apt_private source --download-only -qq "$pkg=$ver" >/dev/null); then
+    dpkg-source -x --no-check "$dir.dl/${pkg}_${ver#*:}.dsc" "$dir" >/dev/null
+  elif orig=$(ls "$dir.dl/${pkg}_"*.orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -1) && [ -n "$orig" ]; then
+    # A mirror that serves the upstream tarball but not the .dsc or the Debian diff (seen
+    # for a stable update): build that same upstream release, without Debian's patches.
+    log "$pkg $ver: no .dsc/Debian diff on the mirror; building its upstream tarball $(basename "$orig") unpatched"
+    mkdir -p "$dir"
+    tar -xf "$orig" -C "$dir" --strip-components=1
+  else
+    log "$pkg $ver: the source package could not be fetched"
+    exit 1
+  fi
   rm -rf "$dir.dl"
   touch "$dir/.unpacked"
 }
 
 # --- static libraries (cached per version and recipe) ---------------------------------------
-TOOLCHAIN_ARGS=()
-[ -n "${ION_FOOTPRINT_TOOLCHAIN:-}" ] && TOOLCHAIN_ARGS=(-DCMAKE_TOOLCHAIN_FILE="$ROOT/$ION_FOOTPRINT_TOOLCHAIN")
+# ION_FOOTPRINT_TARGET=aarch64: cross-build everything with toolchains/aarch64-linux-gnu.cmake
+# (preset embedded-aarch64) against the multiarch arm64 -dev packages; figures that need
+# running the binary are left out (size and NEEDED only).
 TARGET=${ION_FOOTPRINT_TARGET:-native}
+TOOLCHAIN_ARGS=()
+[ "$TARGET" = native ] || TOOLCHAIN_ARGS=(-DCMAKE_TOOLCHAIN_FILE="$ROOT/toolchains/$TARGET-linux-gnu.cmake")
 CROSS=$TARGET-linux-gnu  # the cross tools' prefix when TARGET is not native (aarch64)
 LIB_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
 CURL_ARGS=(
@@ -113,7 +129,9 @@ CURL_ARGS=(
   -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF -DCURL_ZLIB=ON -DENABLE_ARES=OFF -DENABLE_THREADED_RESOLVER=ON
   -DHTTP_ONLY=ON -DCURL_DISABLE_LDAP=ON -DCURL_DISABLE_LDAPS=ON -DCURL_DISABLE_NTLM=ON
   -DCURL_DISABLE_COOKIES=ON -DCURL_DISABLE_ALTSVC=ON -DCURL_DISABLE_HSTS=ON -DCURL_DISABLE_MIME=ON
-  -DCURL_DISABLE_NETRC=ON -DCURL_DISABLE_DOH=ON -DCURL_DISABLE_CRYPTO_AUTH=ON -DENABLE_WEBSOCKETS=OFF -DENABLE_UNIX_SOCKETS=OFF
+  -DCURL_DISABLE_NETRC=ON -DCURL_DISABLE_DOH=ON -DCURL_DISABLE_CRYPTO_AUTH=ON -DCURL_DISABLE_DIGEST_AUTH=ON
+  -DCURL_DISABLE_KERBEROS_AUTH=ON -DCURL_DISABLE_NEGOTIATE_AUTH=ON -DCURL_DISABLE_AWS=ON
+  -DCURL_DISABLE_WEBSOCKETS=ON -DCURL_USE_PKGCONFIG=OFF -DUSE_LIBRTMP=OFF -DCURL_USE_LIBUV=OFF -DENABLE_WEBSOCKETS=OFF -DENABLE_UNIX_SOCKETS=OFF
   -DCURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt -DCURL_CA_PATH=/etc/ssl/certs
   -DCURL_CA_FALLBACK=OFF
 )
@@ -190,7 +208,7 @@ if [ ! -f "$LIBS/done" ]; then
   cmake_lib "$CACHE/src/cjson-$CJSON_VER" "$LIBS/build-cjson" -DBUILD_SHARED_LIBS=OFF \
     -DENABLE_CJSON_TEST=OFF -DENABLE_CJSON_UTILS=OFF -DENABLE_CUSTOM_COMPILER_FLAGS=OFF
   cmake_lib "$CACHE/src/curl-$CURL_VER" "$LIBS/build-curl" "${CURL_ARGS[@]}" \
-    -DMBEDTLS_INCLUDE_DIRS="$LIBS/prefix/include" -DMBEDTLS_LIBRARY="$LIBS/prefix/lib/libmbedtls.a" \
+    -DMBEDTLS_INCLUDE_DIRS="$LIBS/prefix/include" -DMBEDTLS_INCLUDE_DIR="$LIBS/prefix/include" -DMBEDTLS_LIBRARY="$LIBS/prefix/lib/libmbedtls.a" \
     -DMBEDX509_LIBRARY="$LIBS/prefix/lib/libmbedx509.a" -DMBEDCRYPTO_LIBRARY="$LIBS/prefix/lib/libmbedcrypto.a"
   rm -rf "$LIBS/build-mbedtls" "$LIBS/build-sqlite" "$LIBS/build-cjson" "$LIBS/build-curl"
   touch "$LIBS/done"
