@@ -8,11 +8,10 @@
 #include "agent/profile/profile.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "agent/common/json.hpp"
+#include "agent/common/read_file.hpp"
 #include "agent/profile/value_template.hpp"
 #include "hal/text.hpp"
 #include "reader.hpp"
@@ -65,20 +64,26 @@ const OutputSpec* Profile::output(const std::string& name) const {
 
 namespace {
 
-std::string read_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open";
-    return {};
+// The profile file, or why not in the words the operator sees: "cannot open", "cannot read:
+// <strerror>", "larger than 1 MiB".
+std::string read_profile_file(const std::string& path, std::string& error) {
+  ReadFileError why = ReadFileError::none;
+  auto text = read_file(path, 1u << 20, &why);
+  if (text.ok()) {
+    return std::move(text).value();
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (text.size() > (1u << 20)) {
-    error = "larger than 1 MiB";
-    return {};
+  switch (why) {
+    case ReadFileError::open:
+      error = "cannot open";
+      break;
+    case ReadFileError::too_large:
+      error = "larger than 1 MiB";
+      break;
+    default:  // a read error (EISDIR for a directory, EIO): "read PATH: strerror" without the path
+      error = "cannot read" + text.error().what.substr(text.error().what.rfind(':'));
+      break;
   }
-  return text;
+  return {};
 }
 
 // A NUL inside a JSON string (raw, or the escape \u0000) would silently cut the value short in
@@ -154,7 +159,7 @@ void check_strings(const cJSON* node, const std::string& path, const std::string
 
 hal::Result<Profile> load_profile(const std::string& path) {
   std::string error;
-  std::string text = read_file(path, error);
+  std::string text = read_profile_file(path, error);
   if (!error.empty()) {
     return hal::Error(hal::Errc::config, path + ": " + error);
   }

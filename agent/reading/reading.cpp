@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/reading/reading.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <cstring>
+
+#include "agent/reading/number_text.hpp"
 
 namespace agent {
 namespace {
@@ -136,18 +137,6 @@ int decimals(const std::string& num) {
   return dot == std::string::npos ? 0 : static_cast<int>(num.size() - dot - 1);
 }
 
-std::string format_fixed(double v, int places) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, places);
-  return r.ec == std::errc() ? std::string(buf, r.ptr) : std::string();
-}
-
-std::string format_shortest(double v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
-  return r.ec == std::errc() ? std::string(buf, r.ptr) : std::string();
-}
-
 // The text of `v` (converted from `num` by `factor`), keeping the precision the instrument gave.
 std::string value_text(const std::string& num, double v, double factor) {
   int places = decimals(num);
@@ -261,7 +250,7 @@ hal::Result<Reading> ReadingParser::parse(const std::string& line) const {
     }
   }
   std::string num = value_group_ < g.size() ? g[value_group_] : std::string();
-  // Only what a number looks like reaches from_chars (a custom parse may capture anything).
+  // Only what a number looks like reaches parse_double (a custom parse may capture anything).
   static const Regex kNumber = Regex::compile(ION_SP "*" ION_NUMBER ION_SP "*").value();
   if (num.empty() || !kNumber.full_match(num)) {
     return refuse("no number in the reply");
@@ -269,10 +258,8 @@ hal::Result<Reading> ReadingParser::parse(const std::string& line) const {
   std::size_t b = num.find_first_not_of(" \t");
   std::size_t e = num.find_last_not_of(" \t");
   num = num.substr(b, e - b + 1);
-  const char* first = num.c_str() + (num[0] == '+' ? 1 : 0);
   double v = 0;
-  auto r = std::from_chars(first, num.c_str() + num.size(), v);
-  if (r.ec != std::errc() || r.ptr != num.c_str() + num.size() || !std::isfinite(v)) {
+  if (!parse_double(std::string_view(num).substr(num[0] == '+' ? 1 : 0), v) || !std::isfinite(v)) {
     return refuse("value out of range");
   }
   if (scpi_ && std::fabs(v) >= 9.9e37) {

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/status/status_file.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include "agent/common/atomic_file.hpp"
+#include "agent/common/read_file.hpp"
 
 namespace agent {
 
@@ -34,13 +32,15 @@ hal::Status write_status_file(const std::string& state_dir, const cJSON* status)
 
 hal::Result<Json> read_status_file(const std::string& state_dir) {
   const std::string path = state_dir + "/" + kStatusFileName;
-  std::ifstream in(path);
-  if (!in) {
+  ReadFileError why = ReadFileError::none;
+  auto read = read_file(path, std::numeric_limits<std::size_t>::max(), &why);
+  if (why == ReadFileError::open) {
     return hal::Error(hal::Errc::not_found, "status: no " + path);
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  if (!read.ok()) {
+    return std::move(read).error().context("status");
+  }
+  const std::string& text = read.value();
   Json doc(cJSON_ParseWithLength(text.data(), text.size()));
   if (!doc || !cJSON_IsObject(doc.get())) {
     return hal::Error(hal::Errc::parse, "status: " + path + ": not a JSON object");

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/vault/board_identity.hpp"
 
-#include <fstream>
-#include <iterator>
+#include "agent/common/read_file.hpp"
 
 namespace agent {
 namespace {
@@ -11,11 +10,11 @@ namespace {
 // device tree stores the serial as a NUL-terminated string).
 bool read_first(const std::vector<std::string>& paths, std::string& out) {
   for (const auto& p : paths) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
+    auto read = read_file(p);
+    if (!read.ok()) {
       continue;
     }
-    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string s = std::move(read).value();
     while (!s.empty() && (s.back() == '\0' || s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) {
       s.pop_back();
     }

@@ -4,11 +4,12 @@
 // read from /dev/input/eventN, e.g. `cat /dev/input/event3 > scan.evdev`) through the same
 // ScanAssembler and keymap the daemon uses. Prints one JSON object per scan on stdout; an
 // invalid scan also gets its reason on stderr and makes the exit status 1.
+#include <sys/types.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -180,7 +181,15 @@ int cmd_decode(int argc, char** argv) {
     return report(agent::decode_scan(a.scan, a.decode)) ? kExitOk : kExitFailure;
   }
   bool all_ok = true;
-  for (std::string line; std::getline(std::cin, line);) {
+  // getline(3) rather than std::getline(std::cin): iostreams would link the std::locale
+  // facets into the static embedded binary. Same lines: a last one without '\n' counts.
+  char* buf = nullptr;
+  std::size_t cap = 0;
+  for (ssize_t n; (n = ::getline(&buf, &cap, stdin)) >= 0;) {
+    std::string line(buf, static_cast<std::size_t>(n));
+    if (!line.empty() && line.back() == '\n') {
+      line.pop_back();
+    }
     if (!line.empty() && line.back() == '\r') {
       line.pop_back();
     }
@@ -188,6 +197,7 @@ int cmd_decode(int argc, char** argv) {
       all_ok = report(agent::decode_scan(line, a.decode)) && all_ok;
     }
   }
+  std::free(buf);
   return all_ok ? kExitOk : kExitFailure;
 }
 

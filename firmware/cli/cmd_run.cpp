@@ -6,7 +6,6 @@
 // station runs without them and says why (status, metrics, STATUS=).
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -102,10 +101,7 @@ int cmd_run(int argc, char** argv) {
   StartFailure why = StartFailure::config;
   auto station = Station::create(o, clock, &why);
   if (!station.ok()) {
-    std::istringstream lines(station.error().what);
-    for (std::string line; std::getline(lines, line);) {
-      hal::log::error("run", line);
-    }
+    hal::log::write_lines(hal::log::Level::error, "run", station.error().what);
     return exit_code_for(why);
   }
   return (*station)->run();

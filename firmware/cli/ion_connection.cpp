@@ -3,9 +3,7 @@
 
 #include <unistd.h>
 
-#include <fstream>
-#include <iterator>
-
+#include "agent/common/read_file.hpp"
 #include "agent/vault/file_key_provider.hpp"
 #include "commands.hpp"
 #include "secret_input.hpp"
@@ -156,11 +154,11 @@ std::string fix_hint(const agent::GraphqlResponse& r, const agent::HttpSettings&
 }
 
 hal::Status apply_profile_network(const std::string& path, agent::HttpSettings& http) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto read = agent::read_file(path);
+  if (!read.ok()) {
     return hal::Error(hal::Errc::config, "config: cannot read " + path);
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string& text = read.value();
   agent::Json root(cJSON_Parse(text.c_str()));
   if (!root) {
     const char* at = cJSON_GetErrorPtr();

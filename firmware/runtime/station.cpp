@@ -8,7 +8,6 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
-#include <sstream>
 
 #include "agent/dispatch/dispatcher.hpp"
 #include "agent/ion/interlocks.hpp"
@@ -374,10 +373,7 @@ void Station::Impl::on_signal(int signo) {
 void Station::Impl::reload() {
   auto p = agent::load_profile(opt.config);
   if (!p.ok()) {
-    std::istringstream lines(p.error().what);
-    for (std::string line; std::getline(lines, line);) {
-      hal::log::error("config", line);
-    }
+    hal::log::write_lines(hal::log::Level::error, "config", p.error().what);
     hal::log::error("config", "reload refused: keeping the profile loaded before");
     return;
   }

@@ -13,7 +13,6 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
-#include <sstream>
 
 #include "agent/dispatch/dispatcher.hpp"
 #include "agent/ion/interlocks.hpp"

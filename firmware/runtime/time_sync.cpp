@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
+
+#include "agent/common/read_file.hpp"
 
 namespace firmware {
 namespace {
@@ -20,9 +21,8 @@ bool exists(const std::string& path) {
 }
 
 std::string read_boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
+  auto text = agent::read_file("/proc/sys/kernel/random/boot_id");
+  const std::string id = text.ok() ? agent::first_line(text.value()) : std::string();
   return id.empty() ? "unknown" : id;
 }
 

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "process_identity.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <cctype>
+#include <charconv>
+#include <string_view>
+#include <vector>
+
+#include "agent/common/read_file.hpp"
 
 namespace firmware {
 namespace {
@@ -18,22 +22,39 @@ std::optional<ProcStat> read_stat(pid_t pid) {
   if (pid <= 0) {
     return std::nullopt;
   }
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!in || !std::getline(in, line)) {
+  auto text = agent::read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!text.ok() || text->empty()) {
     return std::nullopt;
   }
+  const std::string line = agent::first_line(text.value());
   auto close = line.rfind(')');
   if (close == std::string::npos) {
     return std::nullopt;
   }
-  std::istringstream fields(line.substr(close + 1));
-  ProcStat st;
-  std::string skip;
-  fields >> st.state;
-  for (int field = 4; field < 22 && fields >> skip; ++field) {
+  // The whitespace-separated fields after the ')': state is the first (field 3), starttime
+  // the 20th (field 22).
+  std::vector<std::string_view> fields;
+  const std::string_view rest = std::string_view(line).substr(close + 1);
+  for (std::size_t i = 0; i < rest.size() && fields.size() < 20;) {
+    if (std::isspace(static_cast<unsigned char>(rest[i])) != 0) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < rest.size() && std::isspace(static_cast<unsigned char>(rest[end])) == 0) {
+      ++end;
+    }
+    fields.push_back(rest.substr(i, end - i));
+    i = end;
   }
-  if (!(fields >> st.start_ticks)) {
+  if (fields.size() < 20) {
+    return std::nullopt;
+  }
+  ProcStat st;
+  st.state = fields[0].front();
+  const std::string_view ticks = fields[19];
+  auto r = std::from_chars(ticks.data(), ticks.data() + ticks.size(), st.start_ticks);
+  if (r.ec != std::errc()) {
     return std::nullopt;
   }
   return st;
@@ -63,10 +84,8 @@ const char* to_string(Liveness l) noexcept {
 }
 
 std::string current_boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return id;
+  auto text = agent::read_file("/proc/sys/kernel/random/boot_id");
+  return text.ok() ? agent::first_line(text.value()) : std::string();
 }
 
 Liveness process_liveness(pid_t pid, std::uint64_t start_ticks, const std::string& boot_id) {

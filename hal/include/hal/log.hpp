@@ -20,6 +20,9 @@ using Sink = void (*)(Level level, std::string_view line);
 void set_sink(Sink sink) noexcept;
 
 void write(Level level, std::string_view module, std::string_view message);
+// Each line of a multi-line message (a profile's list of problems) as its own record, split
+// at '\n' as std::getline splits: no record for an empty text or after a final newline.
+void write_lines(Level level, std::string_view module, std::string_view text);
 
 inline void error(std::string_view m, std::string_view msg) {
   write(Level::error, m, msg);

@@ -78,4 +78,12 @@ void write(Level lvl, std::string_view module, std::string_view message) {
   g_sink.load()(lvl, line);
 }
 
+void write_lines(Level lvl, std::string_view module, std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    write(lvl, module, text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+}
+
 }  // namespace hal::log

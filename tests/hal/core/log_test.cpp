@@ -49,6 +49,18 @@ TEST(Log, NewlinesCannotForgeASecondLine) {
   STRCMP_EQUAL("<6>scan: SN-1 <3>fake: injected\n", g_lines[0].c_str());
 }
 
+TEST(Log, WriteLinesSplitsAsGetlineDoes) {
+  hal::log::set_level(hal::log::Level::info);
+  hal::log::write_lines(hal::log::Level::error, "config", "a.json: bad\n\nlast\n");
+  hal::log::write_lines(hal::log::Level::error, "config", "");
+  hal::log::write_lines(hal::log::Level::error, "config", "no newline");
+  LONGS_EQUAL(4, g_lines.size());
+  STRCMP_EQUAL("<3>config: a.json: bad\n", g_lines[0].c_str());
+  STRCMP_EQUAL("<3>config: \n", g_lines[1].c_str());
+  STRCMP_EQUAL("<3>config: last\n", g_lines[2].c_str());
+  STRCMP_EQUAL("<3>config: no newline\n", g_lines[3].c_str());
+}
+
 TEST(Log, ParsesLevelNames) {
   hal::log::Level l{};
   CHECK_TRUE(hal::log::parse_level("debug", l));
