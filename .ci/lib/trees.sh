@@ -11,8 +11,10 @@
 #                           python3-graphql-core, python3-pytest, openssl, curl, ...).
 #   ci_tree_cross DIR       amd64 tree with multiarch arm64 + armhf: crossbuild-essential-
 #                           arm64/armhf (gcc 14 cross), the project's -dev libraries for
-#                           both foreign arches, qemu-user (qemu-aarch64, qemu-arm) and
-#                           the native tools of tests/install-deps.sh.
+#                           both foreign arches (with libtss2-dev and libp11-kit-dev for the
+#                           key providers), qemu-user (qemu-aarch64, qemu-arm), the native
+#                           tools of tests/install-deps.sh, and SoftHSM2's module of each
+#                           foreign arch unpacked (ci_softhsm2_module ARCH MULTIARCH).
 #   ci_chroot DIR CMD...    runs CMD inside DIR as root with /proc, /sys, /dev (rbind) and
 #                           the checkout (read-write) at /src, in a private mount namespace
 #                           so nothing stays mounted even if CMD or this shell is killed;
@@ -44,7 +46,7 @@ CI_SUITE=${ION_CI_SUITE:-stable}
 # Libraries the project links against, as Debian 13 -dev packages (cross trees need them per
 # foreign architecture; the native tree gets them from tests/install-deps.sh).
 CI_DEV_LIBS=(libmbedtls-dev libcurl4-openssl-dev libcjson-dev libgpiod-dev libsqlite3-dev
-  libcpputest-dev)
+  libcpputest-dev libtss2-dev libp11-kit-dev)
 
 ci_log() { echo "ci-trees: $*" >&2; }
 
@@ -169,7 +171,37 @@ ci__tree_cross() {
   ci__tree_make "$dir" buildd amd64,arm64,armhf "$pkgs" \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-exclude=/usr/share/info/*' || return 1
-  ci_deps "$dir"
+  ci_deps "$dir" || return 1
+  ci__cross_softhsm "$dir"
+}
+
+# SoftHSM2's PKCS#11 module for each foreign architecture, for the key provider tests under
+# qemu-user (the module is loaded into the test binary, so it must be the target's build).
+# Debian's libsofthsm2 is not Multi-Arch: same (it ships /usr/lib/softhsm/libsofthsm2.so and
+# libsofthsm2:arm64 conflicts with :armhf and :amd64), so it cannot be installed beside the
+# native one: its package is unpacked (not installed) under CI_SOFTHSM2_ROOT/ARCH instead. Its
+# libraries (libssl3t64, libstdc++6) are in the tree through libtss2-dev and the cross
+# toolchains; the tests bring their own softhsm2.conf and use the native softhsm2-util.
+CI_SOFTHSM2_ROOT=/opt/ion-ci/softhsm2
+ci_softhsm2_module() { # ARCH MULTIARCH: the module's path inside the cross tree
+  echo "$CI_SOFTHSM2_ROOT/$1/usr/lib/$2/softhsm/libsofthsm2.so"
+}
+
+ci__cross_softhsm() {
+  local dir=$1
+  [ -f "$dir$(ci_softhsm2_module arm64 aarch64-linux-gnu)" ] &&
+    [ -f "$dir$(ci_softhsm2_module armhf arm-linux-gnueabihf)" ] && return 0
+  ci_chroot "$dir" bash -euo pipefail -c '
+    root=$1 tmp=$(mktemp -d)
+    cd "$tmp"
+    apt-get download -q libsofthsm2:arm64 libsofthsm2:armhf 2>&1 | grep -v -e "^W: Download is performed unsandboxed" -e "^Get:" >&2 || true
+    for a in arm64 armhf; do
+      rm -rf "$root/$a" && mkdir -p "$root/$a"
+      dpkg-deb -x libsofthsm2_*_"$a".deb "$root/$a"
+    done
+    rm -rf "$tmp"
+  ' ci_softhsm "$CI_SOFTHSM2_ROOT" || { ci_log "cannot unpack libsofthsm2 for arm64/armhf"; return 1; }
+  ci_log "unpacked libsofthsm2:arm64/armhf under $CI_SOFTHSM2_ROOT in $dir"
 }
 
 ci_deps() {

@@ -7,11 +7,12 @@
 #                         amd64, which saves ~6 s of firmware + decompression under TCG
 #   modules/*.ko          configfs, evdev, uinput, the virtio 9p chain, irq_sim, gpio-sim
 #   modules/order         insmod order (dependencies first)
-#   .tpm-modules          the TPM 2.0 TIS driver modules added to order (empty where the
-#                         kernel has them built in, as Debian's amd64 does)
+#   .tpm-modules          the TPM 2.0 TIS driver modules added to order ("(built in)" where
+#                         the kernel has them, as Debian's amd64 does; "(none)"); tpm_tis
+#                         is built out of tree where only tpm_tis_core is there (arm64)
 #   .ready                written last; a half-made OUTDIR is rebuilt
-# gpio-sim and irq_sim are built out of tree against linux-headers-ABI-ARCH, only when the
-# kernel config does not already provide them. No kernel source is kept: only three files
+# gpio-sim and irq_sim (and tpm_tis) are built out of tree against linux-headers-ABI-ARCH,
+# only when the kernel config does not already provide them. No kernel source is kept: only three files
 # are extracted from the source tarball, in a temporary folder.
 set -euo pipefail
 arch=$1 abi=$2 kver=$3 series=$4 out=$5
@@ -100,23 +101,35 @@ for m in configfs evdev uinput "${transport[@]}" 9pnet_virtio 9p; do
   add_module "$m"
 done
 # The TPM behind QEMU's tpm-tis (amd64) / tpm-tis-device (arm64): tpm_tis and what it needs,
-# where they are modules; a kernel without them just gives the guest no /dev/tpmrm0.
+# where they are modules. Debian's arm64 kernel has tpm and tpm_tis_core but not tpm_tis
+# (CONFIG_TCG_TIS is not set there: its boards have SPI/I2C TPMs): then tpm_tis is built out
+# of tree below, like gpio-sim, against tpm_tis_core. A kernel without even that just gives
+# the guest no /dev/tpmrm0.
 n_before=${#order[@]}
 tpm_mods=()
+build_tis=0
 if grep -qE "(^|/)tpm_tis\.ko(\.[a-z]+)?:" "$moddir/modules.dep" ||
   grep -qE "(^|/)tpm_tis\.ko$" "$moddir/modules.builtin"; then
   add_module tpm_tis
   tpm_mods=("${order[@]:n_before}")
+  [ ${#tpm_mods[@]} -gt 0 ] || tpm_mods=("(built in)")
+elif [ "$(kconf CONFIG_TCG_TIS_CORE)" = m ] || [ "$(kconf CONFIG_TCG_TIS_CORE)" = y ]; then
+  build_tis=1
 else
   log "warning: this kernel has no tpm_tis driver: the VM will have no TPM device"
+  tpm_mods=("(none)")
 fi
 
-# --- gpio-sim (+ irq_sim), built out of tree if the kernel lacks them -------------------------
+# --- gpio-sim (+ irq_sim) and tpm_tis, built out of tree if the kernel lacks them ------------
 need_sim=$(kconf CONFIG_GPIO_SIM)
 need_irq=$(kconf CONFIG_IRQ_SIM)
+build_sim=0
 if [ "$need_sim" = m ]; then
   add_module gpio-sim # a future Debian kernel may ship it; use that
 elif [ "$need_sim" != y ]; then
+  build_sim=1
+fi
+if [ $build_sim = 1 ] || [ $build_tis = 1 ]; then
   t0=$SECONDS
   fetch "linux-source-$series=${kver%%+*}" || true
   src_deb=$(ls "$tmp"/linux-source-"$series"_*.deb 2>/dev/null | head -n1)
@@ -127,8 +140,11 @@ elif [ "$need_sim" != y ]; then
   fi
   [ -n "$src_deb" ] || die "could not download linux-source-$series"
   top=linux-source-$series
-  files=("$top/drivers/gpio/gpio-sim.c" "$top/drivers/gpio/gpiolib.h" "$top/kernel/irq/irq_sim.c"
-    "$top/scripts/extract-vmlinux")
+  files=("$top/scripts/extract-vmlinux")
+  [ $build_sim = 0 ] ||
+    files+=("$top/drivers/gpio/gpio-sim.c" "$top/drivers/gpio/gpiolib.h" "$top/kernel/irq/irq_sim.c")
+  tpmsrc=$top/drivers/char/tpm
+  [ $build_tis = 0 ] || files+=("$tpmsrc/tpm_tis.c" "$tpmsrc/tpm_tis_core.h" "$tpmsrc/tpm.h")
   dpkg-deb --fsys-tarfile "$src_deb" | tar -xO "./usr/src/$top.tar.xz" | tar -xJ -C "$tmp" "${files[@]}"
   rm -f "$src_deb"
   log "linux-source files extracted in $((SECONDS - t0)) s"
@@ -136,9 +152,12 @@ elif [ "$need_sim" != y ]; then
   t0=$SECONDS
   kb=$tmp/kbuild
   mkdir -p "$kb"
-  cp "$tmp/$top/drivers/gpio/gpio-sim.c" "$tmp/$top/drivers/gpio/gpiolib.h" "$kb/"
-  objs="gpio-sim.o"
-  if [ "$need_irq" != y ]; then
+  objs=""
+  if [ $build_sim = 1 ]; then
+    cp "$tmp/$top/drivers/gpio/gpio-sim.c" "$tmp/$top/drivers/gpio/gpiolib.h" "$kb/"
+    objs=" gpio-sim.o"
+  fi
+  if [ $build_sim = 1 ] && [ "$need_irq" != y ]; then
     # irq_sim is bool-only in Kconfig, so Debian (without gpio-sim) leaves it out. Built as a
     # module it must not use irq_to_desc() (not exported) and needs a licence tag.
     cp "$tmp/$top/kernel/irq/irq_sim.c" "$kb/"
@@ -147,23 +166,39 @@ elif [ "$need_sim" != y ]; then
     echo 'MODULE_LICENSE("GPL");' >>"$kb/irq_sim.c"
     grep -q '^#include <linux/module.h>' "$kb/irq_sim.c" ||
       sed -i '0,/^#include/s//#include <linux\/module.h>\n#include/' "$kb/irq_sim.c"
-    objs="irq_sim.o $objs"
+    objs=" irq_sim.o$objs"
   fi
-  echo "obj-m := $objs" >"$kb/Kbuild"
+  if [ $build_tis = 1 ]; then
+    # tpm_tis.c as the kernel has it (its platform driver matches "tcg,tpm-tis-mmio" in the
+    # device tree), with its two private headers; tpm_tis_core exports what it calls.
+    cp "$tmp/$tpmsrc/tpm_tis.c" "$tmp/$tpmsrc/tpm_tis_core.h" "$tmp/$tpmsrc/tpm.h" "$kb/"
+    objs="$objs tpm_tis.o"
+  fi
+  echo "obj-m :=$objs" >"$kb/Kbuild"
   hdr=/usr/src/linux-headers-$kname
   [ -d "$hdr" ] || hdr=$(unpack_headers)
   case $arch in
     amd64) make -s -C "$hdr" M="$kb" modules >&2 ;;
     arm64) make -s -C "$hdr" M="$kb" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules >&2 ;;
   esac
-  add_module configfs
-  if [ "$need_irq" != y ]; then
-    cp "$kb/irq_sim.ko" "$out/modules/irq_sim.ko"
-    order+=(irq_sim)
+  if [ $build_sim = 1 ]; then
+    add_module configfs
+    if [ "$need_irq" != y ]; then
+      cp "$kb/irq_sim.ko" "$out/modules/irq_sim.ko"
+      order+=(irq_sim)
+    fi
+    cp "$kb/gpio-sim.ko" "$out/modules/gpio-sim.ko"
+    order+=(gpio-sim)
   fi
-  cp "$kb/gpio-sim.ko" "$out/modules/gpio-sim.ko"
-  order+=(gpio-sim)
-  log "gpio-sim${need_irq:+} modules built in $((SECONDS - t0)) s (vermagic $(modinfo -F vermagic "$out/modules/gpio-sim.ko" | cut -d' ' -f1))"
+  if [ $build_tis = 1 ]; then
+    n_before=${#order[@]}
+    add_module tpm_tis_core
+    cp "$kb/tpm_tis.ko" "$out/modules/tpm_tis.ko"
+    order+=(tpm_tis)
+    tpm_mods=("${order[@]:n_before}")
+  fi
+  last=${objs##* }
+  log "modules built out of tree in $((SECONDS - t0)) s:$objs (vermagic $(modinfo -F vermagic "$kb/${last%.o}.ko" | cut -d' ' -f1))"
   if [ "$arch" = amd64 ] && [ "$(kconf CONFIG_PVH)" = y ]; then
     sh "$tmp/$top/scripts/extract-vmlinux" "$vmlinuz" >"$out/vmlinux" 2>/dev/null || rm -f "$out/vmlinux"
   fi

@@ -16,8 +16,8 @@
 #                  [-- args for the hw test executable (default -v; no spaces inside args)]
 # Environment: ION_VM_CACHE (default ~/.cache/ion-agent/vm): kernel, modules, per kernel ABI;
 # ION_VM_SMP (2), ION_VM_MEM (1024 MiB), ION_VM_KEEP=1 keeps the work folder;
-# ION_VM_TPM: auto (default: a TPM on amd64 when swtpm is installed), 1 (required; also
-# arm64's tpm-tis-device, untested), 0 (none).
+# ION_VM_TPM: auto (default: a TPM when swtpm is installed), 1 (required: no swtpm, or no
+# /dev/tpmrm0 in the guest, fails), 0 (none).
 #
 # Nothing is hard-coded about the kernel: the ABI comes from the linux-image-<arch>
 # metapackage in the apt index, the source and headers are that exact version, and
@@ -112,14 +112,15 @@ fi
 # event log makes QEMU's firmware tables outgrow the room QEMU leaves them below the initrd,
 # which then overwrites them (corrupt ACPI tables, no TPM found, no ACPI power-off): so the
 # guest boots with acpi=off and probes the TIS at its fixed address (tpm_tis.force=1,
-# polled), and the runner stops QEMU once the guest has halted. arm64 (-M virt):
-# tpm-tis-device in the device tree, tpm_tis as a module; opt-in (ION_VM_TPM=1), untested.
+# polled), and the runner stops QEMU once the guest has halted. arm64 (-M virt): QEMU puts
+# tpm-tis-device in the device tree (compatible "tcg,tpm-tis-mmio"), which Debian's tpm_tis
+# module binds (prepare-kernel.sh adds it and its dependencies to the guest's modules).
 tpm=0
 case ${ION_VM_TPM:-auto} in
   0) ;;
   1) command -v swtpm >/dev/null || die "ION_VM_TPM=1 but swtpm is not installed (Debian: swtpm)"
      tpm=1 ;;
-  auto) [ "$arch" = amd64 ] && command -v swtpm >/dev/null && tpm=1 ;;
+  auto) command -v swtpm >/dev/null && tpm=1 ;;
   *) die "ION_VM_TPM=${ION_VM_TPM}: 0, 1 or auto" ;;
 esac
 tpm_append=""
@@ -131,9 +132,9 @@ esac
 
 cache=${ION_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ion-agent/vm}
 kdir=$cache/$abi-$arch
-# .tpm-modules: the TPM driver modules (none where they are built in), from a cache made since
-# the VM has a TPM.
-if [ ! -f "$kdir/.ready" ] || [ ! -x "$kdir/busybox" ] || { [ "$tpm" = 1 ] && [ ! -f "$kdir/.tpm-modules" ]; }; then
+# .tpm-modules: the TPM driver modules ("(built in)", "(none)"), from a cache made since the
+# VM has a TPM and tpm_tis is built where the kernel lacks it (an empty one is older).
+if [ ! -f "$kdir/.ready" ] || [ ! -x "$kdir/busybox" ] || { [ "$tpm" = 1 ] && ! grep -qs . "$kdir/.tpm-modules"; }; then
   t0=$SECONDS
   "$here/prepare-kernel.sh" "$arch" "$abi" "$kver" "$series" "$kdir"
   log "prepared kernel and modules in $((SECONDS - t0)) s"
