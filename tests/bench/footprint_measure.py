@@ -10,6 +10,13 @@ idle RSS/PSS/USS (USS = Private_Clean + Private_Dirty of /proc/PID/smaps_rollup,
 READY=1), and bytes written to storage per accepted event (/proc/PID/io write_bytes over
 --scans scans sent one at a time, each waited for until its green line, with ION in an outage
 so deliveries do not write in between). One line per figure, then a markdown table row.
+
+The target is judged on write_bytes: the page-cache pages the agent dirtied on storage, counted
+whole (4 KiB) each time a page clean after the last fsync is dirtied again, which is what the
+file system writes to the device. wchar (bytes passed to write()/pwrite()) is printed beside
+it, not judged: it also counts the log on stderr (journald's pipe on a board, a file here;
+printed separately) and the simulator's output lines on the stdout pipe, which are not the
+agent's storage writes, and it counts the WAL's frames without the rounding to pages.
 """
 import argparse
 import os
@@ -99,12 +106,14 @@ def run(cl, args):
 
     sim.ctl("fault", "status", "503", "--forever", "--match", "any")
     io0 = proc_kv(p.pid, "io")
+    log0 = os.path.getsize(agent.err_path)
     for i in range(args.scans):
         fifo.write("scan SN-%06d\n" % (500000 + (i * 7919) % 400000))
         fifo.flush()
         greens.wait(i + 1)
         time.sleep(0.005)
     io1 = proc_kv(p.pid, "io")
+    log_bytes = (os.path.getsize(agent.err_path) - log0) / args.scans
     fifo.close()
     wbytes = (int(io1["write_bytes"]) - int(io0["write_bytes"])) / args.scans
     wchar = (int(io1["wchar"]) - int(io0["wchar"])) / args.scans
@@ -120,11 +129,12 @@ def run(cl, args):
           (rss, pss, uss, mark(uss <= TARGETS["uss"])))
     print("  start to READY=1:   %.1f ms (median of %d)  target <= 20 ms: %s" %
           (ready_ms, len(times), mark(ready_ms <= TARGETS["ready_ms"])))
-    print("  per accepted event: %.0f B written to storage, %.0f B via write() (%d scans)  target <= 8192 B: %s" %
-          (wbytes, wchar, args.scans, mark(max(wbytes, wchar) <= TARGETS["bytes_per_event"])))
-    print("| %s | %.2f MiB | %s | %d / %d / %d KiB | %.1f ms | %.0f B |" %
+    print("  per accepted event: %.0f B written to storage, %.0f B via write() of which %.0f B log"
+          " (%d scans)  storage target <= 8192 B: %s" %
+          (wbytes, wchar, log_bytes, args.scans, mark(wbytes <= TARGETS["bytes_per_event"])))
+    print("| %s | %.2f MiB | %s | %d / %d / %d KiB | %.1f ms | %.0f B (%.0f B via write()) |" %
           (args.label, size / 1048576.0, ", ".join(lib.split(".so")[0] for lib in libs), rss, pss, uss, ready_ms,
-           max(wbytes, wchar)))
+           wbytes, wchar))
 
 
 if __name__ == "__main__":
