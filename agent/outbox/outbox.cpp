@@ -84,14 +84,21 @@ const char* const kMigrations[] = {
     "ALTER TABLE intents_v3 RENAME TO intents;"
     "CREATE INDEX intents_by_state ON intents(state, seq);"
     "CREATE INDEX intents_by_subject ON intents(subject, seq) WHERE subject != '';",
+    // v4: meta without a rowid. Its text primary key made it two b-trees (the rows and their
+    // key index), so every commit that wrote meta (the station context saved with each
+    // accepted event, the last error of each retry) appended two pages to the WAL; now one.
+    "CREATE TABLE meta_v4 (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta_v4 (key, value) SELECT key, value FROM meta;"
+    "DROP TABLE meta;"
+    "ALTER TABLE meta_v4 RENAME TO meta;",
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == Outbox::kSchemaVersion,
               "one migration per schema version");
 
 // Every query here works on layouts from this version on (v3 changed only indexes and how
-// seqs are kept). v3's table copy needs free space about twice the queue's size: on a full
-// state partition the file stays at v2 and drains as it is, and the next open tries again,
-// rather than a full disk keeping the daemon from starting.
+// seqs are kept, v4 only how meta is stored). v3's table copy needs free space about twice the queue's size:
+// on a full state partition the file stays at v2 and drains as it is, and the next open tries again, rather
+// than a full disk keeping the daemon from starting.
 constexpr int kMinWorkingVersion = 2;
 
 // The next seq: above every row present and above every seq ever handed out (meta.seq_floor

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "station_report.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include "agent/common/atomic_file.hpp"
 #include "agent/common/json.hpp"
@@ -15,6 +20,24 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// systemd's RuntimeDirectory= (a colon-separated list; the unit names one), when it is a
+// directory and not the state dir itself.
+std::string status_dir_for(const std::string& state_dir) {
+  const char* env = std::getenv("RUNTIME_DIRECTORY");
+  if (env == nullptr || *env == '\0') {
+    return state_dir;
+  }
+  std::string dir(env);
+  dir = dir.substr(0, dir.find(':'));
+  struct stat rt {};
+  struct stat sd {};
+  if (dir.empty() || dir[0] != '/' || ::stat(dir.c_str(), &rt) != 0 || !S_ISDIR(rt.st_mode) ||
+      (::stat(state_dir.c_str(), &sd) == 0 && sd.st_dev == rt.st_dev && sd.st_ino == rt.st_ino)) {
+    return state_dir;
+  }
+  return dir;
+}
+
 std::int64_t to_ms(hal::Clock::WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -25,6 +48,7 @@ StationReport::StationReport(std::string state_dir, const hal::Clock& clock, age
                              agent::Dispatcher* dispatcher, agent::CurlGraphqlClient* client, TimeSync& time,
                              SdNotify& notify)
     : state_dir_(std::move(state_dir)),
+      status_dir_(status_dir_for(state_dir_)),
       clock_(clock),
       outbox_(outbox),
       dispatcher_(dispatcher),
@@ -259,12 +283,45 @@ void StationReport::publish(MonoTime now) {
   }
 }
 
+// Once per start, and only when the link is not already right (a restart leaves it): readers
+// open <state-dir>/status.json as ever and follow it to the runtime directory. After a reboot
+// (or once systemd removed the runtime directory at stop) it dangles, which readers take as no
+// file: status.json is worthless after a reboot anyway. If the link cannot be made, the file
+// stays in the state dir.
+bool StationReport::link_status() {
+  const std::string link = state_dir_ + "/" + agent::kStatusFileName;
+  const std::string target = status_dir_ + "/" + agent::kStatusFileName;
+  char buf[4096];
+  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+  if (n > 0 && static_cast<std::size_t>(n) < sizeof buf &&
+      std::string(buf, static_cast<std::size_t>(n)) == target) {
+    return true;
+  }
+  const std::string tmp = link + ".link";
+  (void)::unlink(tmp.c_str());
+  if (::symlink(target.c_str(), tmp.c_str()) != 0 || ::rename(tmp.c_str(), link.c_str()) != 0) {
+    const int err = errno;
+    (void)::unlink(tmp.c_str());
+    hal::log::warning("status", "cannot link " + link + " to " + target + ": " + std::strerror(err) +
+                                    "; writing it in the state directory");
+    return false;
+  }
+  return true;
+}
+
 void StationReport::write_status(MonoTime now) {
   dirty_ = false;
   last_publish_ = now;
   published_ = fingerprint();
   agent::Json status = status_json();
-  hal::Status w = agent::write_status_file(state_dir_, status.get());
+  hal::Status w = agent::write_status_file(status_dir_, status.get());
+  if (w.ok() && !linked_) {
+    linked_ = true;  // after the first write: the link never points at nothing while we run
+    if (status_dir_ != state_dir_ && !link_status()) {
+      status_dir_ = state_dir_;
+      w = agent::write_status_file(status_dir_, status.get());
+    }
+  }
   if (!w.ok()) {
     // No periodic refresh would repair the file later: try again in a minute.
     hal::log::warning("status", w.error().what + "; trying again in a minute");

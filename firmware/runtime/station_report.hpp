@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // StationReport: what the running daemon tells the world about itself.
 //  - <state-dir>/status.json, rewritten atomically when something changes, at most once a
-//    second (read by `ion-agent status`; format below);
+//    second (read by `ion-agent status`; format below). Every accepted event changes it, so
+//    under systemd ($RUNTIME_DIRECTORY, /run/ion-agent: tmpfs) the file is written there and
+//    <state-dir>/status.json is a symlink to it, made once per start: the state partition is
+//    not written per event. Without $RUNTIME_DIRECTORY it is a file in the state dir;
 //  - systemd's STATUS= line ("pending 3, delivered 12, link up"), sent with each rewrite;
 //  - the node_exporter textfile (profile metrics.textfile) after changes, at most every
 //    metrics.interval_s, and every metrics.interval_s while intents are pending (their age
@@ -86,17 +89,23 @@ class StationReport {
   void publish(MonoTime now);
 
   std::string status_path() const { return state_dir_ + "/status.json"; }
+  // Where status.json is written: $RUNTIME_DIRECTORY's first entry when it names a directory
+  // other than the state dir, else the state dir.
+  const std::string& status_dir() const { return status_dir_; }
 
  private:
   std::string fingerprint() const;
   agent::DispatcherStatus dispatcher_status() const;
   agent::TokenStatus token_status() const;
   void write_status(MonoTime now);
+  bool link_status();  // <state-dir>/status.json -> <status_dir_>/status.json; false: not made
   agent::Json status_json() const;
   bool metrics_on() const { return profile_ && !profile_->metrics.textfile.empty(); }
   bool write_metrics();  // true while intents are pending (the file's ages keep moving)
 
   std::string state_dir_;
+  std::string status_dir_;
+  bool linked_ = false;
   const hal::Clock& clock_;
   agent::Outbox& outbox_;
   agent::Dispatcher* dispatcher_;

@@ -197,8 +197,9 @@ def run(cl, args):
          "p99 <= %.2f ms (2x fsync p50)" % (2 * fs_med * 1e3), p99 <= 2 * fs_med * 1e3),
         ("accept rate (flood of %d scans)" % args.flood, "%.0f scans/s (%.0f intents/s)" % (rate, 3 * rate), "",
          None),
+        # Judged on storage: wchar also counts the log and pipes (see footprint_measure.py).
         ("written per accepted event", "%.0f B to storage, %.0f B via write()" % (wbytes, wchar), "<= 8192 B",
-         max(wbytes, wchar) <= TARGETS["bytes_per_event"]),
+         wbytes <= TARGETS["bytes_per_event"]),
         ("drain of %d-intent backlog (loopback sim)" % delivered, "%.0f intents/s (%.1f s)" % (delivered / drain_s,
                                                                                           drain_s), "", None),
         ("agent CPU per delivered intent", "%.0f us" % (cpu / delivered * 1e6), "", None),

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The footprint figures of one ion-agent binary (printed, not asserted; tests/bench/footprint.sh).
 
-  ION_AGENT_EXE=PATH tests/bench/footprint_measure.py [--scans N] [--label NAME]
+  ION_AGENT_EXE=PATH tests/bench/footprint_measure.py [--scans N] [--interval-ms MS]
+                                                      [--runtime-dir DIR|none] [--label NAME]
 
 Starts the ION simulator and a provisioned `ion-agent run --sim FIFO` with NOTIFY_SOCKET set,
 and prints: stripped size, what `ldd` lists, start to READY=1 (median of --starts runs),
@@ -10,9 +11,22 @@ idle RSS/PSS/USS (USS = Private_Clean + Private_Dirty of /proc/PID/smaps_rollup,
 READY=1), and bytes written to storage per accepted event (/proc/PID/io write_bytes over
 --scans scans sent one at a time, each waited for until its green line, with ION in an outage
 so deliveries do not write in between). One line per figure, then a markdown table row.
+
+The target is judged on write_bytes: the page-cache pages the agent dirtied on storage, counted
+whole (4 KiB) each time a page clean after the last fsync is dirtied again, which is what the
+file system writes to the device. wchar (bytes passed to write()/pwrite()) is printed beside
+it, not judged: it also counts the log on stderr (journald's pipe on a board, a file here;
+printed separately) and the simulator's output lines on the stdout pipe, which are not the
+agent's storage writes, and it counts the WAL's frames without the rounding to pages.
+
+The agent runs as the systemd unit runs it, with $RUNTIME_DIRECTORY on tmpfs (a fresh folder
+under /dev/shm; --runtime-dir none leaves it unset), where status.json goes. status.json is
+rewritten at most once a second, so the default pace (a scan every few ms) hides it: with
+--interval-ms 1100 each event pays for its own rewrite where it is written to storage.
 """
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -34,6 +48,7 @@ def start(agent, env_extra=None):
     ns.bind(ns_path)
     ns.settimeout(30)
     env = dict(os.environ, NOTIFY_SOCKET=ns_path)
+    env.update(env_extra or {})
     argv = [rig.AGENT, "run", "--config", agent.config, "--state-dir", agent.state, "--sim", agent.fifo]
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=open(agent.err_path, "a"), text=True, env=env)
@@ -58,6 +73,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scans", type=int, default=300, help="scans timed one by one for bytes per event")
     ap.add_argument("--starts", type=int, default=5, help="starts timed for start to READY=1")
+    ap.add_argument("--interval-ms", type=float, default=5, help="pause after each scan's green line")
+    ap.add_argument("--runtime-dir", default="", help="$RUNTIME_DIRECTORY (default: fresh under /dev/shm; none)")
     ap.add_argument("--label", default=os.path.basename(rig.AGENT))
     args = ap.parse_args()
     cl = rig.Cleanup()
@@ -74,6 +91,14 @@ def run(cl, args):
     prof["feedback"]["accepted"] = {"green": "pulse 1ms"}
     agent = rig.Agent(cl, wd, sim, prof=prof)
     agent.provision()
+    runtime = {}
+    if args.runtime_dir != "none":
+        rt = args.runtime_dir
+        if not rt:
+            import tempfile
+            rt = tempfile.mkdtemp(prefix="ion-footprint-run-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+            cl.push(lambda: shutil.rmtree(rt, True))
+        runtime = {"RUNTIME_DIRECTORY": rt}
     stripped = os.path.join(wd, "ion-agent.stripped")
     rig.run(["strip", "-o", stripped, rig.AGENT])
     size = os.path.getsize(stripped)
@@ -84,13 +109,13 @@ def run(cl, args):
     # restarts over an existing state dir far more often than it is provisioned).
     times = []
     for i in range(args.starts + 1):
-        p, ms = start(agent)
+        p, ms = start(agent, runtime)
         stop(p)
         if i:
             times.append(ms)
     ready_ms = statistics.median(times)
 
-    p, _ = start(agent)
+    p, _ = start(agent, runtime)
     cl.push(lambda: (p.poll() is None and p.kill(), p.wait()))
     greens = Greens(p.stdout)
     fifo = open(agent.fifo, "w")
@@ -99,12 +124,14 @@ def run(cl, args):
 
     sim.ctl("fault", "status", "503", "--forever", "--match", "any")
     io0 = proc_kv(p.pid, "io")
+    log0 = os.path.getsize(agent.err_path)
     for i in range(args.scans):
         fifo.write("scan SN-%06d\n" % (500000 + (i * 7919) % 400000))
         fifo.flush()
         greens.wait(i + 1)
-        time.sleep(0.005)
+        time.sleep(args.interval_ms / 1000.0)
     io1 = proc_kv(p.pid, "io")
+    log_bytes = (os.path.getsize(agent.err_path) - log0) / args.scans
     fifo.close()
     wbytes = (int(io1["write_bytes"]) - int(io0["write_bytes"])) / args.scans
     wchar = (int(io1["wchar"]) - int(io0["wchar"])) / args.scans
@@ -120,11 +147,13 @@ def run(cl, args):
           (rss, pss, uss, mark(uss <= TARGETS["uss"])))
     print("  start to READY=1:   %.1f ms (median of %d)  target <= 20 ms: %s" %
           (ready_ms, len(times), mark(ready_ms <= TARGETS["ready_ms"])))
-    print("  per accepted event: %.0f B written to storage, %.0f B via write() (%d scans)  target <= 8192 B: %s" %
-          (wbytes, wchar, args.scans, mark(max(wbytes, wchar) <= TARGETS["bytes_per_event"])))
-    print("| %s | %.2f MiB | %s | %d / %d / %d KiB | %.1f ms | %.0f B |" %
+    print("  per accepted event: %.0f B written to storage, %.0f B via write() of which %.0f B log"
+          " (%d scans, %g ms apart%s)  storage target <= 8192 B: %s" %
+          (wbytes, wchar, log_bytes, args.scans, args.interval_ms,
+           ", RUNTIME_DIRECTORY set" if runtime else "", mark(wbytes <= TARGETS["bytes_per_event"])))
+    print("| %s | %.2f MiB | %s | %d / %d / %d KiB | %.1f ms | %.0f B (%.0f B via write()) |" %
           (args.label, size / 1048576.0, ", ".join(lib.split(".so")[0] for lib in libs), rss, pss, uss, ready_ms,
-           max(wbytes, wchar)))
+           wbytes, wchar))
 
 
 if __name__ == "__main__":

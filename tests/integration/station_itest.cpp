@@ -533,3 +533,57 @@ TEST(StationEndToEnd, StatusJudgesTheDaemonByItsProcessNotTheFileAge) {
   CHECK_TEXT(dead.out.find("not running (status file from") != std::string::npos, dead.out.c_str());
   CHECK_TEXT(dead.out.find("pid " + std::to_string(pid) + " gone") != std::string::npos, dead.out.c_str());
 }
+
+// Every accepted event changes status.json: under systemd ($RUNTIME_DIRECTORY, tmpfs) it is
+// written there, and the state dir holds only a symlink to it, made once per start, so the
+// state partition is not written per event (issue 17). `ion-agent status` reads it as ever.
+TEST(StationEndToEnd, StatusJsonLivesOnTheRuntimeDirectoryAndTheStateDirOnlyLinksIt) {
+  Station st(*sim, profile_path("assembly-station.json"));
+  CHECK_TRUE(st.provision());
+  const std::string run_dir = st.dir() + "/run";
+  CHECK_EQUAL(0, ::mkdir(run_dir.c_str(), 0755));
+  ::setenv("RUNTIME_DIRECTORY", run_dir.c_str(), 1);
+  const bool started = st.start();
+  ::unsetenv("RUNTIME_DIRECTORY");
+  CHECK_TRUE_TEXT(started, st.log().c_str());
+  struct stat link0 {};
+  CHECK_EQUAL(0, ::lstat(st.status_path().c_str(), &link0));
+  CHECK_TRUE(S_ISLNK(link0.st_mode));
+  char target[4096] = {};
+  CHECK_TRUE(::readlink(st.status_path().c_str(), target, sizeof target - 1) > 0);
+  STRCMP_EQUAL((run_dir + "/status.json").c_str(), target);
+  struct stat file0 {};
+  CHECK_EQUAL(0, ::stat((run_dir + "/status.json").c_str(), &file0));
+  st.send("scan OP-1001\nscan SN-000104\n");
+  CHECK_TRUE_TEXT(st.drained(), st.log().c_str());
+  std::string status;
+  agent::Json js;
+  for (int i = 0; i < 40; ++i) {  // rewritten (a new inode in the runtime dir) once it settles
+    status = read_text(st.status_path());
+    js = agent::Json(cJSON_Parse(status.c_str()));
+    if (num(cJSON_GetObjectItemCaseSensitive(js.get(), "counters"), "accepted") == 2) {
+      break;
+    }
+    st.daemon().pump(100ms);
+  }
+  LONGS_EQUAL(2, static_cast<long>(num(cJSON_GetObjectItemCaseSensitive(js.get(), "counters"), "accepted")));
+  struct stat file1 {};
+  CHECK_EQUAL(0, ::stat((run_dir + "/status.json").c_str(), &file1));
+  CHECK_TRUE(file1.st_ino != file0.st_ino);
+  struct stat link1 {};
+  CHECK_EQUAL(0, ::lstat(st.status_path().c_str(), &link1));
+  CHECK_TRUE(S_ISLNK(link1.st_mode));
+  LONGS_EQUAL(link0.st_ino, link1.st_ino);  // the link was not made again
+  auto live = ion_test::run_process({ION_AGENT_EXE, "status", "--state-dir", st.dir()});
+  CHECK_TEXT(live.out.find("running (pid " + std::to_string(st.daemon().pid())) != std::string::npos,
+             live.out.c_str());
+  auto result = st.stop();
+  LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
+  // Without $RUNTIME_DIRECTORY it is a plain file in the state dir.
+  CHECK_TRUE_TEXT(st.start(), st.log().c_str());
+  struct stat plain {};
+  CHECK_EQUAL(0, ::lstat(st.status_path().c_str(), &plain));
+  CHECK_TRUE(S_ISREG(plain.st_mode));
+  result = st.stop();
+  LONGS_EQUAL_TEXT(0, result.exit_code, result.err.c_str());
+}

@@ -161,7 +161,7 @@ class Outbox {
   std::uint64_t generation() const { return generation_; }
 
   const std::string& path() const { return path_; }
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
  private:
   Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, SqliteDbHandle db);
