@@ -225,10 +225,14 @@ command -v ccache >/dev/null && LAUNCH=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMA
 PRESET=embedded
 [ "$TARGET" = native ] || PRESET=embedded-$TARGET
 t0=$SECONDS
+# CMake keeps what it found (pkg-config answers, library paths) in its cache: a build folder
+# configured against other static libraries starts over.
+[ "$(cat "$BUILD/.footprint-libs" 2>/dev/null)" = "$LIBS" ] || rm -rf "$BUILD/CMakeCache.txt" "$BUILD/CMakeFiles"
 ION_EMBEDDED_PREFIX=$PREFIX_LINK cmake --preset "$PRESET" -B "$BUILD" -DION_AGENT_BUILD_TESTS="$TESTS" \
   "${LAUNCH[@]}" >"$OUT/configure.log" || { cat "$OUT/configure.log" >&2; exit 1; }
 # shellcheck disable=SC2086 # TARGETS is a list of names
 cmake --build "$BUILD" -j"$JOBS" ${TARGETS:+--target $TARGETS} >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; exit 1; }
+echo "$LIBS" >"$BUILD/.footprint-libs"
 cp "$BUILD/firmware/ion-agent" "$OUT/ion-agent"
 log "ion-agent built in $((SECONDS - t0)) s: $OUT/ion-agent (unstripped)"
 grep -E "ion::(curl|cjson|sqlite3)|Mbed TLS|libgpiod" "$OUT/configure.log" | sed 's/^-- /footprint:   /' >&2 || true
