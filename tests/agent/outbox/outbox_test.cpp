@@ -510,7 +510,10 @@ TEST(Outbox, AnEventWithItsContextWritesFewWalPages) {
   }
   const std::string figures = std::to_string(plain) + " frames without context, " +
                               std::to_string(with_context) + " with, per 100 events";
-  CHECK_TEXT(with_context - plain <= kEvents * 12 / 10, figures.c_str());  // v3: 1.4 per event
+  // v4 measured 0.92 per event on amd64 and aarch64, 1.48 on armhf (32-bit); v3 1.36 on amd64.
+  // The schema check below is the exact one; this bound catches a context that costs a page
+  // more on every architecture.
+  CHECK_TEXT(with_context - plain <= kEvents * 16 / 10, figures.c_str());
   CHECK_TEXT(with_context <= kEvents * 33 / 2, figures.c_str());
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
