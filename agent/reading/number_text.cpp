@@ -19,6 +19,19 @@ std::string scientific_if_exact(double v, int digits) {
   return std::strtod(buf, nullptr) == v ? std::string(buf) : std::string();
 }
 
+// "[-]d.ddde±XX" from the significant digits and the decimal exponent (the %e layout).
+std::string with_exponent(bool negative, const std::string& digits, int exp) {
+  std::string out = negative ? "-" : "";
+  out += digits[0];
+  if (digits.size() > 1) {
+    out += '.';
+    out.append(digits, 1, std::string::npos);
+  }
+  char tail[8];
+  std::snprintf(tail, sizeof tail, "e%+03d", exp);
+  return out + tail;
+}
+
 // The decimal of the same length next to `sci` ("[-]d.ddde±X"), one unit of its last digit
 // away from zero (step 1) or towards it (step -1): 9.99e+05 -> 1.00e+06, 1.00e+06 -> 9.99e+05.
 std::string nudged(const std::string& sci, int step) {
@@ -45,16 +58,7 @@ std::string nudged(const std::string& sci, int step) {
     m = low * 10 - 1;
     --exp;
   }
-  const std::string d = std::to_string(m);
-  std::string out = negative ? "-" : "";
-  out += d[0];
-  if (d.size() > 1) {
-    out += '.';
-    out.append(d, 1, std::string::npos);
-  }
-  char tail[8];
-  std::snprintf(tail, sizeof tail, "e%+03d", exp);
-  return out + tail;
+  return with_exponent(negative, std::to_string(m), exp);
 }
 
 }  // namespace
@@ -105,17 +109,11 @@ std::string format_shortest(double v) {
     digits.pop_back();
   }
   const int exp = std::atoi(sci.c_str() + e + 1);
-  std::string out = negative ? "-" : "";
   if (exp < -4 || exp >= 6) {  // %g's rule with its default precision 6
-    out += digits[0];
-    if (digits.size() > 1) {
-      out += '.';
-      out.append(digits, 1, std::string::npos);
-    }
-    char tail[8];
-    std::snprintf(tail, sizeof tail, "e%+03d", exp);
-    out += tail;
-  } else if (exp < 0) {
+    return with_exponent(negative, digits, exp);
+  }
+  std::string out = negative ? "-" : "";
+  if (exp < 0) {
     out += "0.";
     out.append(static_cast<std::size_t>(-exp - 1), '0');
     out += digits;
