@@ -510,10 +510,11 @@ TEST(Outbox, AnEventWithItsContextWritesFewWalPages) {
   }
   const std::string figures = std::to_string(plain) + " frames without context, " +
                               std::to_string(with_context) + " with, per 100 events";
-  // v4 measured 0.92 per event on amd64 and aarch64, 1.48 on armhf (32-bit); v3 1.36 on amd64.
-  // The schema check below is the exact one; this bound catches a context that costs a page
-  // more on every architecture.
-  CHECK_TEXT(with_context - plain <= kEvents * 16 / 10, figures.c_str());
+  // v4 measured 0.92 per event on amd64 and aarch64 (Debian's SQLite), 1.48 on armhf (32-bit),
+  // 1.76 on aarch64 with the embedded build's SQLite 3.46; v3 1.36 on amd64. Page splits make
+  // the figure depend on the build, so the schema check below is the exact one and this bound
+  // only catches a context that costs pages on top (written twice, or with an index of its own).
+  CHECK_TEXT(with_context - plain <= kEvents * 5 / 2, figures.c_str());
   CHECK_TEXT(with_context <= kEvents * 33 / 2, figures.c_str());
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
