@@ -141,7 +141,7 @@ void Dispatcher::poll(MonoTime now) {
     fx.paused_until = now + backoff(fx.link_failures + 1);
   }
   for (const auto& r : starts) {
-    batch.push_back({r.uuid, Transition::To::in_flight, 0, {}});
+    batch.push_back({r.uuid, Transition::To::in_flight, 0, {}, r.seq});
   }
   auto st = outbox_.commit(batch);
   if (!st.ok()) {
@@ -176,6 +176,7 @@ Transition Dispatcher::outcome_transition(const Finished& f, MonoTime now, Effec
   const std::string tag = "#" + std::to_string(rec.seq) + " ";
   Transition t;
   t.uuid = f.uuid;
+  t.seq = rec.seq;
   switch (o.verdict) {
     case OpOutcome::Verdict::delivered:
       t.to = Transition::To::done;

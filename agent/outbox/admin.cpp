@@ -139,12 +139,13 @@ hal::Result<int> Outbox::retry(const std::string& id) {
   auto n = run_changes(db_.get(),
                        "UPDATE intents SET state = 0, attempts = 0, next_attempt_ms = 0,"
                        " last_error = '', finished_ms = 0, failed_dep = ''"
-                       " WHERE uuid = ?1 OR (failed_dep = ?1 AND state = 3)",
-                       rec->uuid, 0, "revive");
+                       " WHERE seq = ?2 OR (state != 0 AND state = 3 AND failed_dep = ?1)",
+                       rec->uuid, rec->seq, "revive");
   if (!n.ok()) {
     return std::move(n).error().context("outbox: retry");
   }
   ++generation_;
+  pending_floor_ = 0;  // revived intents lie below it
   return n;
 }
 
@@ -158,8 +159,7 @@ hal::Status Outbox::drop(const std::string& id) {
                                                to_string(rec->state) + "; only dead letters can be dropped");
   }
   ION_TRY(keep_seq_floor("state = 3", 0), "outbox: drop");
-  auto n =
-      run_changes(db_.get(), "DELETE FROM intents WHERE uuid = ?1 AND state = 3", rec->uuid, 0, "delete");
+  auto n = run_changes(db_.get(), "DELETE FROM intents WHERE seq = ?2 AND state = 3", {}, rec->seq, "delete");
   if (!n.ok()) {
     return std::move(n).error().context("outbox: drop");
   }
@@ -243,8 +243,8 @@ hal::Result<int> Outbox::prune_before(std::int64_t finished_before_ms) {
     return std::move(tx).error().context("outbox: prune");
   }
   ION_TRY(keep_seq_floor("state = 2 AND finished_ms < ?1", finished_before_ms), "outbox: prune");
-  auto n = run_changes(db_.get(), "DELETE FROM intents WHERE state = 2 AND finished_ms < ?2", {},
-                       finished_before_ms, "prune");
+  auto n = run_changes(db_.get(), "DELETE FROM intents WHERE state != 0 AND state = 2 AND finished_ms < ?2",
+                       {}, finished_before_ms, "prune");
   if (!n.ok()) {
     return std::move(n).error().context("outbox");
   }
@@ -258,15 +258,10 @@ hal::Result<int> Outbox::prune() {
 }
 
 bool Outbox::changed_externally() {
-  auto s = SqlStatement::prepare(db_.get(), "PRAGMA data_version");
-  if (!s.ok()) {
+  const std::int64_t v = data_version();
+  if (v < 0) {
     return true;
   }
-  auto row = s->step("data version");
-  if (!row.ok() || !*row) {
-    return true;
-  }
-  std::int64_t v = s->int_at(0);
   bool changed = v != data_version_;
   data_version_ = v;
   return changed;

@@ -227,6 +227,64 @@ TEST(Outbox, DeadIntentKillsLaterIntentsOfItsSubjectAndRetryRevivesThem) {
   CHECK((*pending)[0].last_error.empty());
 }
 
+// v5 finds undelivered intents by a range scan from a floor it keeps in memory; an intent
+// revived below that floor (by this object, or by `queue retry` in another process) is
+// pending again all the same.
+TEST(Outbox, IntentsRevivedBelowThePendingFloorAreSeenAgain) {
+  auto box = open();
+  std::string a1 = append(*box, intent("SN-A"));
+  std::string b1 = append(*box, intent("SN-B"));
+  CHECK(box->commit({{a1, Transition::To::dead, 0, "unit.ensure: refused"}}).ok());
+  LONGS_EQUAL(1, box->pending(10)->size());  // b1 only: the floor is now past a1
+  {
+    auto cli = Outbox::open(path, {}, clock, Outbox::Mode::shared_write);
+    CHECK_TEXT(cli.ok(), cli.ok() ? "" : cli.error().what.c_str());
+    LONGS_EQUAL(1, *(*cli)->retry(a1));
+  }
+  auto pend = box->pending(10);
+  LONGS_EQUAL(2, pend->size());
+  STRCMP_EQUAL(a1.c_str(), (*pend)[0].uuid.c_str());
+  LONGS_EQUAL(2, box->pending_heads(10)->size());
+  CHECK(box->commit({{a1, Transition::To::dead, 0, "unit.ensure: refused again"}}).ok());
+  LONGS_EQUAL(1, box->pending_heads(10)->size());
+  LONGS_EQUAL(1, *box->retry(a1));
+  pend = box->pending_heads(10);
+  LONGS_EQUAL(2, pend->size());
+  STRCMP_EQUAL(a1.c_str(), (*pend)[0].uuid.c_str());
+}
+
+// A head is the first undelivered intent of its subject: one in flight holds back the later
+// ones of its subject; subject-less intents are all heads; `limit` counts heads only.
+TEST(Outbox, PendingHeadsAreTheFirstUndeliveredIntentOfEachSubject) {
+  auto box = open();
+  std::string a1 = append(*box, intent("SN-A"));
+  std::string a2 = append(*box, intent("SN-A", "run.ensure"));
+  std::string b1 = append(*box, intent("SN-B"));
+  NewIntent loose = intent("SN-C");
+  loose.subject.clear();
+  std::string c1 = append(*box, loose);
+  std::string c2 = append(*box, loose);
+  std::string b2 = append(*box, intent("SN-B", "run.ensure"));
+  auto heads = box->pending_heads(10);
+  LONGS_EQUAL(4, heads->size());
+  STRCMP_EQUAL(a1.c_str(), (*heads)[0].uuid.c_str());
+  STRCMP_EQUAL(b1.c_str(), (*heads)[1].uuid.c_str());
+  STRCMP_EQUAL(c1.c_str(), (*heads)[2].uuid.c_str());
+  STRCMP_EQUAL(c2.c_str(), (*heads)[3].uuid.c_str());
+  CHECK(box->commit({{a1, Transition::To::in_flight, 0, {}}, {b1, Transition::To::done, 0, {}}}).ok());
+  heads = box->pending_heads(2);
+  LONGS_EQUAL(2, heads->size());
+  STRCMP_EQUAL(c1.c_str(), (*heads)[0].uuid.c_str());  // a2 waits for a1, in flight
+  STRCMP_EQUAL(c2.c_str(), (*heads)[1].uuid.c_str());
+  heads = box->pending_heads(10);
+  LONGS_EQUAL(3, heads->size());
+  STRCMP_EQUAL(b2.c_str(), (*heads)[2].uuid.c_str());
+  CHECK(box->commit({{a1, Transition::To::done, 0, {}}}).ok());
+  STRCMP_EQUAL(a2.c_str(), (*box->pending_heads(10))[0].uuid.c_str());
+  CHECK(box->save_progress(a2, R"({"runId":"9"})").ok());  // by uuid alone: found by a scan
+  STRCMP_EQUAL(R"({"runId":"9"})", box->find(a2)->progress.c_str());
+}
+
 TEST(Outbox, RetryAndDropRefuseIntentsThatAreNotDead) {
   auto box = open();
   std::string a = append(*box, intent("SN-A"));
@@ -515,13 +573,24 @@ TEST(Outbox, AnEventWithItsContextWritesFewWalPages) {
   // the figure depend on the build, so the schema check below is the exact one and this bound
   // only catches a context that costs pages on top (written twice, or with an index of its own).
   CHECK_TEXT(with_context - plain <= kEvents * 5 / 2, figures.c_str());
-  CHECK_TEXT(with_context <= kEvents * 33 / 2, figures.c_str());
+  // v5: the table's last pages, meta's page and page 1 when the file grew; 5.4 frames measured
+  // on amd64 (v4, with its three indexes on every intent: 13.7).
+  CHECK_TEXT(with_context <= kEvents * 7, figures.c_str());
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'meta'", -1, &st, nullptr);
   CHECK(sqlite3_step(st) == SQLITE_ROW);
   LONGS_EQUAL(1, sqlite3_column_int(st, 0));  // the table alone: no sqlite_autoindex_meta_1
+  sqlite3_finalize(st);
+  // v5: the one index of intents leaves pending intents out (no uuid or subject index).
+  sqlite3_prepare_v2(
+      db, "SELECT group_concat(sql, ';') FROM sqlite_master WHERE type = 'index' AND tbl_name = 'intents'",
+      -1, &st, nullptr);
+  CHECK(sqlite3_step(st) == SQLITE_ROW);
+  const char* indexes = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  STRCMP_EQUAL("CREATE INDEX intents_past_pending ON intents(state, seq) WHERE state != 0",
+               indexes == nullptr ? "(none)" : indexes);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }

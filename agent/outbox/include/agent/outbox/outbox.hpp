@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/intent/intent.hpp"
@@ -62,6 +63,7 @@ struct Transition {
   To to = To::done;
   std::int64_t next_attempt_ms = 0;  // retry only
   std::string error;                 // retry and dead
+  std::int64_t seq = 0;              // the intent's seq; 0 = find it by uuid (a table scan)
 };
 
 struct QueueStats {
@@ -161,7 +163,7 @@ class Outbox {
   std::uint64_t generation() const { return generation_; }
 
   const std::string& path() const { return path_; }
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
  private:
   Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, SqliteDbHandle db);
@@ -182,7 +184,10 @@ class Outbox {
                                                     const std::string* context_json);
   hal::Status write_context(const std::string& context_json);
   hal::Result<std::vector<IntentRecord>> query(const char* sql, const std::string& text_arg,
-                                               std::int64_t int_arg);
+                                               std::int64_t int_arg, std::int64_t int_arg2 = 0);
+  std::int64_t data_version();
+  hal::Status raise_pending_floor();
+  hal::Result<std::int64_t> seq_of(const std::string& uuid, std::int64_t known);
   std::int64_t now_ms() const;
 
   hal::Status copy_files(std::vector<NewIntent>& intents, const std::vector<std::string>& uuids,
@@ -197,6 +202,9 @@ class Outbox {
   struct Statements;                    // statement_cache.hpp
   std::unique_ptr<Statements> cached_;  // after db_: finalized before it closes
   std::int64_t data_version_ = -1;
+  std::int64_t pending_floor_ = 0;   // no undelivered intent below it (raise_pending_floor)
+  std::int64_t floor_version_ = -1;  // data_version when pending_floor_ was found
+  std::unordered_map<std::string, std::int64_t> in_flight_seqs_;  // uuid -> seq (save_progress)
   std::uint64_t generation_ = 0;
 };
 
