@@ -400,8 +400,12 @@ hal::Status Outbox::migrate() {
   ION_TRY(migrate_to(kMinWorkingVersion), "migrate");
   auto st = migrate_to(kSchemaVersion);
   if (!st.ok() && st.error().what.find("disk full") != std::string::npos) {
-    hal::log::warning("outbox", st.error().what + "; staying at schema v" +
-                                    std::to_string(kMinWorkingVersion) + " until the next start");
+    // The steps ran in one transaction: the file is at the version it had before them.
+    auto v = SqlStatement::prepare(db_.get(), "PRAGMA user_version");
+    auto row = v.ok() ? v->step("read schema version") : hal::Result<bool>(false);
+    const std::int64_t have = row.ok() && *row ? v->int_at(0) : kMinWorkingVersion;
+    hal::log::warning(
+        "outbox", st.error().what + "; staying at schema v" + std::to_string(have) + " until the next start");
     return {};
   }
   return st;
