@@ -574,8 +574,9 @@ TEST(Outbox, AnEventWithItsContextWritesFewWalPages) {
   // only catches a context that costs pages on top (written twice, or with an index of its own).
   CHECK_TEXT(with_context - plain <= kEvents * 5 / 2, figures.c_str());
   // v5: the table's last pages, meta's page and page 1 when the file grew; 5.4 frames measured
-  // on amd64 (v4, with its three indexes on every intent: 13.7).
-  CHECK_TEXT(with_context <= kEvents * 7, figures.c_str());
+  // on amd64. v4, with its three indexes on every intent, wrote 13.7 there and 16.0 on aarch64
+  // with SQLite 3.46 (index splits vary with the build; the table's pages hardly do).
+  CHECK_TEXT(with_context <= kEvents * 8, figures.c_str());
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   sqlite3_stmt* st = nullptr;
