@@ -163,8 +163,12 @@ def test_token_expiry_mid_drain(cl):
     outage_at_ion(sim)
     accept_backlog(agent, 60)
     sim.ctl("faults", "clear")
+    # Mutations answered half a second late, so the tokens expire mid-drain, not after it (the
+    # same race as in the revoked-key test below).
+    sim.ctl("fault", "delay", "0.5", "--forever", "--mutations-only")
     wait_for(lambda: agent.counts()[DONE] >= 20, 120, "a part of the backlog delivered", 0.2)
     sim.ctl("expire-tokens")
+    sim.ctl("faults", "clear")
     agent.wait_drained(120)
     log = sim.log()
     grants = [e for e in log if e["endpoint"] == "token" and e.get("auth") == "granted"]
@@ -180,6 +184,10 @@ def test_revoked_key_holds_everything_until_restored(cl):
     outage_at_ion(sim)
     accept_backlog(agent, 30)
     sim.ctl("faults", "clear")
+    # Each mutation answered 1 s late, so the revoke lands while most of the backlog still
+    # waits: unhindered, the agent drains the other 110 intents in well under a second, and
+    # once (CI, schema v5) all of them before this test had seen the tenth one delivered.
+    sim.ctl("fault", "delay", "1", "--forever", "--mutations-only")
     wait_for(lambda: agent.counts()[DONE] >= 10, 120, "a part of the backlog delivered", 0.1)
     sim.ctl("revoke", rig.CLIENT_ID)
     time.sleep(6)
@@ -191,6 +199,7 @@ def test_revoked_key_holds_everything_until_restored(cl):
     assert agent.counts()[DONE] == done_while_revoked, "delivered with a revoked key?"
     assert agent.alive()
     sim.ctl("restore", rig.CLIENT_ID)
+    sim.ctl("faults", "clear")
     agent.wait_drained(120)
     rejected = [e for e in sim.log() if e["endpoint"] == "token" and e.get("auth") != "granted"]
     assert rejected, "the agent never asked for a token while revoked"
