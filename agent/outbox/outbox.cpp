@@ -263,12 +263,11 @@ hal::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, Outbo
       sync_parent_dir(path);
     }
   } else {
-    auto v = SqlStatement::prepare(box->db_.get(), "PRAGMA user_version");
-    if (!v.ok()) {
-      return std::move(v).error().context("outbox: open " + path);
+    auto have = box->schema_version();
+    if (!have.ok()) {
+      return std::move(have).error().context("outbox: open " + path);
     }
-    auto row = v->step("read schema version");
-    if (!row.ok() || !*row || v->int_at(0) < kMinWorkingVersion || v->int_at(0) > kSchemaVersion) {
+    if (*have < kMinWorkingVersion || *have > kSchemaVersion) {
       return hal::Error(hal::Errc::storage, "outbox: open " + path + ": schema is not at version " +
                                                 std::to_string(kSchemaVersion) +
                                                 " (start the daemon once to migrate it)");
@@ -379,18 +378,25 @@ hal::Status Outbox::configure(Mode mode) {
   return sql_exec(db_.get(), pragmas.c_str(), "configure");
 }
 
-hal::Status Outbox::check_shared_version() {
+hal::Result<int> Outbox::schema_version() {
   auto v = SqlStatement::prepare(db_.get(), "PRAGMA user_version");
   if (!v.ok()) {
     return std::move(v).error();
   }
-  auto row = v->step("read schema version");
-  if (!row.ok()) {
-    return std::move(row).error();
+  auto have = v->first_int("read schema version", 0);
+  if (!have.ok()) {
+    return std::move(have).error();
   }
-  const int have = *row ? static_cast<int>(v->int_at(0)) : 0;
-  if (have < kMinWorkingVersion || have > kSchemaVersion) {
-    return hal::Error(hal::Errc::rejected, "schema v" + std::to_string(have) +
+  return static_cast<int>(*have);
+}
+
+hal::Status Outbox::check_shared_version() {
+  auto have = schema_version();
+  if (!have.ok()) {
+    return std::move(have).error();
+  }
+  if (*have < kMinWorkingVersion || *have > kSchemaVersion) {
+    return hal::Error(hal::Errc::rejected, "schema v" + std::to_string(*have) +
                                                " is not one this program can change while the daemon runs");
   }
   return {};
@@ -401,11 +407,10 @@ hal::Status Outbox::migrate() {
   auto st = migrate_to(kSchemaVersion);
   if (!st.ok() && st.error().what.find("disk full") != std::string::npos) {
     // The steps ran in one transaction: the file is at the version it had before them.
-    auto v = SqlStatement::prepare(db_.get(), "PRAGMA user_version");
-    auto row = v.ok() ? v->step("read schema version") : hal::Result<bool>(false);
-    const std::int64_t have = row.ok() && *row ? v->int_at(0) : kMinWorkingVersion;
-    hal::log::warning(
-        "outbox", st.error().what + "; staying at schema v" + std::to_string(have) + " until the next start");
+    auto have = schema_version();
+    hal::log::warning("outbox", st.error().what + "; staying at schema v" +
+                                    std::to_string(have.ok() ? *have : kMinWorkingVersion) +
+                                    " until the next start");
     return {};
   }
   return st;
@@ -417,16 +422,11 @@ hal::Status Outbox::migrate_to(int target) {
   if (!tx.ok()) {
     return std::move(tx).error().context("migrate");
   }
-  auto v = SqlStatement::prepare(db_.get(), "PRAGMA user_version");
-  if (!v.ok()) {
-    return std::move(v).error();
+  auto version = schema_version();  // (its statement is finalized: an open one would block DROP TABLE)
+  if (!version.ok()) {
+    return std::move(version).error();
   }
-  auto row = v->step("read schema version");
-  if (!row.ok()) {
-    return std::move(row).error();
-  }
-  const int have = *row ? static_cast<int>(v->int_at(0)) : 0;
-  v->reset();  // an open statement would block DROP TABLE in the v3 migration
+  const int have = *version;
   if (have > kSchemaVersion) {
     return hal::Error(hal::Errc::rejected, "migrate: database schema v" + std::to_string(have) +
                                                " is newer than this program understands (v" +
@@ -632,10 +632,8 @@ std::int64_t Outbox::data_version() {
   if (!s.ok()) {
     return -1;
   }
-  auto row = (*s)->step("data version");
-  const std::int64_t v = row.ok() && *row ? (*s)->int_at(0) : -1;
-  (*s)->reset();
-  return v;
+  auto v = (*s)->first_int("data version", -1);
+  return v.ok() ? *v : -1;
 }
 
 // pending_floor_: no intent below it is pending or in flight, so the questions about
@@ -656,14 +654,11 @@ hal::Status Outbox::raise_pending_floor() {
     return std::move(s).error();
   }
   (*s)->bind(1, pending_floor_);
-  auto row = (*s)->step("find the first undelivered intent");
-  if (!row.ok()) {
-    return std::move(row).error();
+  auto first = (*s)->first_int("find the first undelivered intent", pending_floor_);
+  if (!first.ok()) {
+    return std::move(first).error();
   }
-  if (*row) {
-    pending_floor_ = std::max(pending_floor_, (*s)->int_at(0));
-  }
-  (*s)->reset();
+  pending_floor_ = std::max(pending_floor_, *first);
   return {};
 }
 

@@ -82,6 +82,17 @@ hal::Status SqlStatement::run(std::string_view action) {
   return {};
 }
 
+hal::Result<std::int64_t> SqlStatement::first_int(std::string_view action, std::int64_t none) {
+  auto row = step(action);
+  if (!row.ok()) {
+    reset();
+    return std::move(row).error();
+  }
+  const std::int64_t v = *row ? int_at(0) : none;
+  reset();
+  return v;
+}
+
 void SqlStatement::reset() {
   sqlite3_reset(stmt_.get());
   sqlite3_clear_bindings(stmt_.get());

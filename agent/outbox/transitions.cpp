@@ -25,13 +25,7 @@ hal::Result<std::int64_t> Outbox::seq_of(const std::string& uuid, std::int64_t k
     return std::move(s).error();
   }
   (*s)->bind(1, uuid);
-  auto row = (*s)->step("find intent by uuid");
-  if (!row.ok()) {
-    return std::move(row).error();
-  }
-  const std::int64_t seq = *row ? (*s)->int_at(0) : 0;  // 0: no such intent, nothing changes
-  (*s)->reset();
-  return seq;
+  return (*s)->first_int("find intent by uuid", 0);  // 0: no such intent, nothing changes
 }
 
 hal::Status Outbox::apply(const Transition& t, std::int64_t now) {

@@ -169,6 +169,7 @@ class Outbox {
   Outbox(std::string path, OutboxLimits limits, const hal::Clock& clock, SqliteDbHandle db);
   hal::Status configure(Mode mode);
   hal::Status check_integrity();
+  hal::Result<int> schema_version();  // PRAGMA user_version
   hal::Status check_shared_version();
   hal::Status migrate();
   hal::Status migrate_to(int target);

@@ -27,6 +27,8 @@ class SqlStatement {
   // SQLITE_ROW -> true, SQLITE_DONE -> false, anything else -> error.
   hal::Result<bool> step(std::string_view action);
   hal::Status run(std::string_view action);  // step until done, then reset
+  // The first row's first column, or `none` when there is no row; then reset.
+  hal::Result<std::int64_t> first_int(std::string_view action, std::int64_t none);
   void reset();
 
   std::int64_t int_at(int col) const;
