@@ -17,8 +17,8 @@ class Dispatcher::Host final : public OpHost {
   Host(Outbox& outbox, GraphqlClient& client, const hal::Clock& clock)
       : outbox_(outbox), client_(client), lookups_(clock) {}
   GraphqlClient& client() override { return client_; }
-  hal::Status save_progress(const std::string& uuid, const std::string& progress) override {
-    return outbox_.save_progress(uuid, progress);
+  hal::Status save_progress(const IntentRecord& intent, const std::string& progress) override {
+    return outbox_.save_progress(intent.uuid, intent.seq, progress);
   }
   LookupCache* lookups() override { return &lookups_; }
 

@@ -147,7 +147,7 @@ void OpBase::fail_with(GraphqlOutcome cause, const std::string& message, bool tr
 
 bool OpBase::checkpoint(Json progress) {
   std::string text = json::print(progress.get());
-  auto st = host_.save_progress(intent_.uuid, text);
+  auto st = host_.save_progress(intent_, text);
   if (!st.ok()) {
     // Mutating without the checkpoint could repeat a change after a crash: wait instead.
     retry_later("cannot save checkpoint: " + st.error().what, GraphqlOutcome::ok);

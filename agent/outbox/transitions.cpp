@@ -10,15 +10,10 @@
 namespace agent {
 
 // The seq of the intent named `uuid`: `known` when the caller has it (the dispatcher always
-// does), else the one an earlier in-flight transition recorded, else a scan of the table (v5
-// has no uuid index; only the CLI and tests name intents by uuid alone).
+// does), else a scan of the table (v5 has no uuid index; only tests name intents by uuid alone).
 hal::Result<std::int64_t> Outbox::seq_of(const std::string& uuid, std::int64_t known) {
   if (known != 0) {
     return known;
-  }
-  auto it = in_flight_seqs_.find(uuid);
-  if (it != in_flight_seqs_.end()) {
-    return it->second;
   }
   auto s = cached_->get(db_.get(), "SELECT seq FROM intents WHERE uuid = ?1");
   if (!s.ok()) {
@@ -38,7 +33,6 @@ hal::Status Outbox::apply(const Transition& t, std::int64_t now) {
   switch (t.to) {
     case Transition::To::in_flight:
       sql = "UPDATE intents SET state = 1 WHERE seq = ?5 AND uuid = ?1 AND state = 0";
-      in_flight_seqs_[t.uuid] = *seq;
       break;
     case Transition::To::done:
       sql = "UPDATE intents SET state = 2, finished_ms = ?2, last_error = '' WHERE seq = ?5 AND uuid = ?1";
@@ -53,9 +47,6 @@ hal::Status Outbox::apply(const Transition& t, std::int64_t now) {
           "UPDATE intents SET state = 3, attempts = attempts + 1, finished_ms = ?2,"
           " last_error = ?4 WHERE seq = ?5 AND uuid = ?1";
       break;
-  }
-  if (t.to != Transition::To::in_flight) {
-    in_flight_seqs_.erase(t.uuid);
   }
   auto s = cached_->get(db_.get(), sql);
   if (!s.ok()) {
@@ -113,8 +104,9 @@ hal::Status Outbox::commit(const std::vector<Transition>& batch) {
   return {};
 }
 
-hal::Status Outbox::save_progress(const std::string& uuid, const std::string& progress_json) {
-  auto seq = seq_of(uuid, 0);
+hal::Status Outbox::save_progress(const std::string& uuid, std::int64_t known_seq,
+                                  const std::string& progress_json) {
+  auto seq = seq_of(uuid, known_seq);
   if (!seq.ok()) {
     return std::move(seq).error().context("outbox: save progress");
   }

@@ -22,7 +22,7 @@ class Host final : public agent::OpHost {
  public:
   explicit Host(FakeGraphqlClient& c) : client_(c) {}
   agent::GraphqlClient& client() override { return client_; }
-  hal::Status save_progress(const std::string&, const std::string& progress) override {
+  hal::Status save_progress(const agent::IntentRecord&, const std::string& progress) override {
     saved.push_back(progress);
     return {};
   }

@@ -23,8 +23,8 @@ class RecordingHost final : public agent::OpHost {
   explicit RecordingHost(FakeGraphqlClient& c) : client_(c) {}
   agent::GraphqlClient& client() override { return client_; }
   agent::LookupCache* lookups() override { return cache; }
-  hal::Status save_progress(const std::string& uuid, const std::string& progress) override {
-    saved.emplace_back(uuid, progress);
+  hal::Status save_progress(const agent::IntentRecord& intent, const std::string& progress) override {
+    saved.emplace_back(intent.uuid, progress);
     saved_at_request.push_back(client_.log.size());
     if (fail_save) {
       return hal::Error(hal::Errc::storage, "outbox: save progress: disk full");

@@ -281,7 +281,7 @@ TEST(Outbox, PendingHeadsAreTheFirstUndeliveredIntentOfEachSubject) {
   STRCMP_EQUAL(b2.c_str(), (*heads)[2].uuid.c_str());
   CHECK(box->commit({{a1, Transition::To::done, 0, {}}}).ok());
   STRCMP_EQUAL(a2.c_str(), (*box->pending_heads(10))[0].uuid.c_str());
-  CHECK(box->save_progress(a2, R"({"runId":"9"})").ok());  // by uuid alone: found by a scan
+  CHECK(box->save_progress(a2, 0, R"({"runId":"9"})").ok());  // by uuid alone: found by a scan
   STRCMP_EQUAL(R"({"runId":"9"})", box->find(a2)->progress.c_str());
 }
 

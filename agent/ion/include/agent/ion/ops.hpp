@@ -90,7 +90,7 @@ class OpHost {
   virtual ~OpHost() = default;
   virtual GraphqlClient& client() = 0;
   // Durably stores the intent's checkpoint before a mutation; on failure the op retries later.
-  virtual hal::Status save_progress(const std::string& uuid, const std::string& progress_json) = 0;
+  virtual hal::Status save_progress(const IntentRecord& intent, const std::string& progress_json) = 0;
   // What earlier operations learnt at ION (lookup_cache.hpp); nullptr = every op asks ION.
   virtual LookupCache* lookups() { return nullptr; }
 };

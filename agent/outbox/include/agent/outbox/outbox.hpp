@@ -34,7 +34,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "agent/intent/intent.hpp"
@@ -133,8 +132,8 @@ class Outbox {
   hal::Result<std::vector<IntentRecord>> pending_heads(std::size_t limit);
   // Applies the dispatcher's decisions atomically (one fsync for the whole batch).
   hal::Status commit(const std::vector<Transition>& batch);
-  // Durably stores an operation's checkpoint before it mutates ION.
-  hal::Status save_progress(const std::string& uuid, const std::string& progress_json);
+  // Durably stores an operation's checkpoint before it mutates ION. `seq` as in Transition.
+  hal::Status save_progress(const std::string& uuid, std::int64_t seq, const std::string& progress_json);
 
   // For the CLI. `id` is a seq number, or at least 4 characters from the start or the end of
   // one UUID. (UUIDs are version 7: their start is the acceptance time, shared by the
@@ -205,7 +204,6 @@ class Outbox {
   std::int64_t data_version_ = -1;
   std::int64_t pending_floor_ = 0;   // no undelivered intent below it (raise_pending_floor)
   std::int64_t floor_version_ = -1;  // data_version when pending_floor_ was found
-  std::unordered_map<std::string, std::int64_t> in_flight_seqs_;  // uuid -> seq (save_progress)
   std::uint64_t generation_ = 0;
 };
 
