@@ -8,7 +8,6 @@
 #include <sched.h>
 #include <sqlite3.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "agent/outbox/outbox.hpp"
+#include "forked.hpp"
 #include "outbox_harness.hpp"
 #include "scratch_dir.hpp"
 
@@ -148,25 +148,6 @@ TEST(OutboxMigrateFull, AV4FileStaysAtV4OnAFullDiskDrainsAndMigratesOnceThereIsR
     FAIL("needs root (CAP_SYS_ADMIN) to mount a private tmpfs; CI runs as root");
   }
   testing_support::ScratchDir dir{"outbox-migrate-full"};
-  int fds[2];
-  CHECK_EQUAL(0, pipe(fds));
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    std::string result = scenario(dir.path());
-    ssize_t n = write(fds[1], result.data(), result.size());
-    (void)n;
-    _exit(result.empty() ? 0 : 1);
-  }
-  close(fds[1]);
-  std::string message;
-  char buf[512];
-  ssize_t n = 0;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) {
-    message.append(buf, static_cast<std::size_t>(n));
-  }
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CHECK_TRUE_TEXT(WIFEXITED(status) && WEXITSTATUS(status) == 0, message.c_str());
+  auto child = testing_support::run_forked([&] { return scenario(dir.path()); });
+  CHECK_TRUE_TEXT(child.ok, child.message.c_str());
 }
