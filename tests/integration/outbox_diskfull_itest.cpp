@@ -4,8 +4,6 @@
 // Accepted intents survive, new ones are refused with a clear error, and acceptance resumes
 // when space returns.
 #include <CppUTest/TestHarness.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -22,12 +20,8 @@ namespace {
 
 // Runs inside the child, in its own mount namespace. Returns "" on success.
 std::string scenario(const std::string& dir) {
-  if (unshare(CLONE_NEWNS) != 0) {
-    return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
-  }
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-      mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=2m,mode=0700") != 0) {
-    return std::string("mount tmpfs: ") + std::strerror(errno);
+  if (auto err = testing_support::private_tmpfs(dir, "size=2m,mode=0700"); !err.empty()) {
+    return err;
   }
   const std::string filler = dir + "/filler";
   {

@@ -5,9 +5,7 @@
 // it, every accepted intent is there and pending, and it migrates at the next open once there
 // is room.
 #include <CppUTest/TestHarness.h>
-#include <sched.h>
 #include <sqlite3.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,12 +57,8 @@ void fill(const std::string& name, long keep) {
 
 // Runs inside the child, in its own mount namespace. Returns "" on success.
 std::string scenario(const std::string& dir) {
-  if (unshare(CLONE_NEWNS) != 0) {
-    return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
-  }
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-      mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=2m,mode=0700") != 0) {
-    return std::string("mount tmpfs: ") + std::strerror(errno);
+  if (auto err = testing_support::private_tmpfs(dir, "size=2m,mode=0700"); !err.empty()) {
+    return err;
   }
   const std::string path = dir + "/outbox.db";
   hal::SystemClock clock;

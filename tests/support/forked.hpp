@@ -4,9 +4,13 @@
 // pipe. The scenario returns "" on success or what went wrong.
 #pragma once
 
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <string>
 
@@ -42,6 +46,20 @@ inline ForkedResult run_forked(const std::function<std::string()>& scenario) {
   waitpid(pid, &status, 0);
   r.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   return r;
+}
+
+// In a forked child: a private mount namespace with a tmpfs of `options` (e.g.
+// "size=2m,mode=0700") on `dir`, so nothing leaks into the host's mounts (needs root). Returns
+// "" or what failed.
+inline std::string private_tmpfs(const std::string& dir, const char* options) {
+  if (unshare(CLONE_NEWNS) != 0) {
+    return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+  }
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      mount("tmpfs", dir.c_str(), "tmpfs", 0, options) != 0) {
+    return std::string("mount tmpfs: ") + std::strerror(errno);
+  }
+  return {};
 }
 
 }  // namespace testing_support
